@@ -1,0 +1,150 @@
+"""What a catalog entry (one product) provides.
+
+Each product is one module in ``harness/catalog/`` that defines ``PRODUCT``, an instance of a
+:class:`Product` subclass. The loader in :mod:`harness.catalog` finds it by module name, so
+adding a product is one new module and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.target import Credentials
+
+
+class ProductUnavailable(Exception):
+    """The product cannot be started here (binary or module missing); the message says how to install it."""
+
+
+@dataclass
+class LocalSpec:
+    """How to start one product as a local process (see :mod:`harness.providers.local`).
+
+    Attributes:
+        argv: the command line; ``argv[0]`` is looked up on PATH.
+        endpoints: base URL per service (``"webdav"``, ``"caldav"``, ``"carddav"``), each ending in ``/``.
+        probe_url: a URL that answers (any HTTP status below 500) once the server is ready.
+        env: extra environment variables for the process.
+        credentials: the HTTP Basic credentials the product was configured with, if any.
+        cwd: working directory (default: the target's work folder).
+    """
+
+    argv: list[str]
+    endpoints: dict[str, str]
+    probe_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    credentials: Credentials | None = None
+    cwd: Path | None = None
+
+
+class Product:
+    """A product Overstap knows how to test.
+
+    Subclasses set the class attributes and implement :meth:`local_spec` when the product can be
+    started as a local process, and :meth:`local_version` to read its version from the product.
+
+    Attributes:
+        name: short catalog name (``"apache"``), also the default target id.
+        title: human name (``"Apache httpd mod_dav"``).
+        capabilities: what a default-configured instance claims (DESIGN.md "capability").
+        suites: the suites that apply to it.
+        install_hint: the command that installs the product when it is missing.
+        binaries: executables that must be on PATH for a local start.
+        services: endpoint keys a targets file must give for a remote deployment (e.g. ``("webdav",)``).
+    """
+
+    name: str = ""
+    title: str = ""
+    capabilities: frozenset[str] = frozenset()
+    suites: tuple[str, ...] = ()
+    install_hint: str = ""
+    binaries: tuple[str, ...] = ()
+    services: tuple[str, ...] = ("webdav",)
+    local: bool = True
+
+    # -- availability and version -------------------------------------------------
+    def missing(self) -> str | None:
+        """Why the product cannot be started here, or ``None`` when it can."""
+        if not self.local:
+            return "remote only: name a deployment in a targets file (--targets-file)"
+        for binary in self.binaries:
+            if shutil.which(binary) is None:
+                return f"{binary} not found; install with: {self.install_hint}"
+        return None
+
+    def local_version(self) -> str:
+        """The version reported by the installed product itself.
+
+        Raises:
+            ProductUnavailable: when the product is not installed.
+        """
+        raise NotImplementedError
+
+    def remote_version(self, server_header: str | None) -> str:
+        """Best-effort version of a remote deployment from its ``Server`` response header."""
+        if server_header:
+            return server_header
+        return "unknown"
+
+    # -- local start ---------------------------------------------------------------
+    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
+        """Write the product's configuration into ``workdir`` and say how to start it on ``port``.
+
+        ``workdir`` is a fresh private folder that the provider removes afterwards; the product
+        keeps its data, configuration and log inside it.
+        """
+        raise NotImplementedError(f"{self.name} cannot be started locally")
+
+    def prepare_workdir(self, workdir: Path) -> None:
+        """Hook for products that drop privileges: make ``workdir`` usable by the server's user."""
+
+
+def run_version_command(argv: list[str], pattern: str) -> str:
+    """Run ``argv`` and return the first group of ``pattern`` found in its output.
+
+    Used to read a version from the product itself (``apache2 -v``, ``nginx -v``...).
+
+    Raises:
+        ProductUnavailable: when the command is missing, fails or prints no version.
+    """
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ProductUnavailable(f"{argv[0]}: {exc}") from exc
+    match = re.search(pattern, proc.stdout + proc.stderr)
+    if not match:
+        raise ProductUnavailable(f"{' '.join(argv)} printed no version")
+    return match.group(1)
+
+
+def drop_privileges_user() -> tuple[int, int] | None:
+    """The (uid, gid) a server that insists on dropping root should use, or ``None`` when not root.
+
+    Apache, nginx and lighttpd refuse to serve as root; when Overstap runs as root (as in CI) they
+    run as ``www-data`` and their work folder is handed to that user.
+    """
+    import os
+    import pwd
+
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("www-data")
+    except KeyError:
+        entry = pwd.getpwnam("nobody")
+    return entry.pw_uid, entry.pw_gid
+
+
+def chown_tree(root: Path, ids: tuple[int, int] | None) -> None:
+    """Give ``root`` and everything under it to ``ids`` (uid, gid); a no-op when ``ids`` is None."""
+    import os
+
+    if ids is None:
+        return
+    os.chown(root, *ids)
+    for path in root.rglob("*"):
+        os.chown(path, *ids, follow_symlinks=False)
