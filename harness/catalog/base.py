@@ -139,6 +139,23 @@ def drop_privileges_user() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
+def names_of(ids: tuple[int, int]) -> tuple[str, str]:
+    """(user name, group name) of a (uid, gid) pair: nginx and lighttpd configs want names."""
+    import grp
+    import pwd
+
+    return pwd.getpwuid(ids[0]).pw_name, grp.getgrgid(ids[1]).gr_name
+
+
+def sha_htpasswd_line(credentials: Credentials) -> str:
+    """An htpasswd line with the ``{SHA}`` scheme (base64 of SHA-1), understood by Apache, nginx and lighttpd."""
+    import base64
+    import hashlib
+
+    digest = base64.b64encode(hashlib.sha1(credentials.password.encode()).digest()).decode()
+    return f"{credentials.username}:{{SHA}}{digest}\n"
+
+
 def chown_tree(root: Path, ids: tuple[int, int] | None) -> None:
     """Give ``root`` and everything under it to ``ids`` (uid, gid); a no-op when ``ids`` is None."""
     import os

@@ -1,0 +1,107 @@
+"""The ``overstap`` command line.
+
+    overstap targets                      list every product: available here? version? how to install
+    overstap run [--suite S]... [--target T]... [--targets-file F] [--out DIR] [-k EXPR]
+
+Exit codes of ``run``: 0 when every result was expected, 1 when any was not, 2 on a harness error
+(bad arguments, an unusable targets file, a test process that broke, an interrupted run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness import __version__, catalog
+from harness.catalog import ProductUnavailable
+from harness.runner import EXIT_HARNESS, RunError, RunOptions, available_suites, run
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    rows = [("product", "available", "version", "capabilities", "install / note")]
+    for product in catalog.all_products():
+        why = product.missing()
+        version = "-"
+        if why is None:
+            try:
+                version = product.local_version()
+            except ProductUnavailable as exc:
+                why = str(exc)
+        rows.append((product.name, "yes" if why is None else "no", version, ",".join(sorted(product.capabilities)),
+                     why or product.title))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    options = RunOptions(suites=args.suite or [], targets=args.target or [], targets_file=args.targets_file,
+                         out=Path(args.out), keyword=args.keyword, jobs=args.jobs,
+                         request_timeout=args.request_timeout,
+                         expectations_dir=Path(args.expectations) if args.expectations else None)
+    try:
+        return run(options)
+    except RunError as exc:
+        print(f"overstap run: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overstap",
+        description="Overstap tests whether office systems keep to the open standards (WebDAV, CalDAV, CardDAV, "
+                    "iCalendar, vCard, ODF) and whether your data survives a move between them.",
+        epilog="Run `overstap COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"overstap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    targets = sub.add_parser("targets", help="list the products Overstap can test and whether they are available here",
+                             description="List every product in the catalog: whether it can be started here, its "
+                                         "version (read from the product) and, when missing, how to install it.")
+    targets.set_defaults(func=_cmd_targets)
+
+    run_p = sub.add_parser(
+        "run", help="start targets, run the suites, write report.json, junit.xml and index.html",
+        description="Start the targets (local processes, or the deployments of a targets file), run the suites "
+                    "against each concurrently and write DIR/report.json, DIR/junit.xml and DIR/index.html.",
+        epilog="Exit status: 0 every result expected; 1 some result unexpected (see the report); "
+               "2 harness error (bad arguments, broken test process, interrupted run).",
+    )
+    run_p.add_argument("--suite", action="append", metavar="S",
+                       help=f"run this suite (repeatable; default: all of {', '.join(available_suites())})")
+    run_p.add_argument("--target", action="append", metavar="T",
+                       help="test this target: a product name from `overstap targets` (started locally) or an id "
+                            "from --targets-file (repeatable; default: every product available here, or every "
+                            "target of the targets file)")
+    run_p.add_argument("--targets-file", metavar="F", help="TOML file naming existing deployments (docs/targets.md)")
+    run_p.add_argument("--out", metavar="DIR", default="results", help="where the report goes (default: %(default)s)")
+    run_p.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
+    run_p.add_argument("--jobs", type=int, default=0, metavar="N",
+                       help="targets tested at the same time (default: all)")
+    run_p.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="read timeout of each HTTP request (default: %(default)s)")
+    run_p.add_argument("--expectations", metavar="DIR",
+                       help="folder of <product>.toml expectation files (default: the suites' own)")
+    run_p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``overstap`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_HARNESS
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_HARNESS
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The HTTP layer every check goes through: recording, timeouts and the write guard.
+
+:class:`DavClient` sends WebDAV requests (RFC 4918) to one target, records each exchange as
+evidence, never follows redirects on its own (a check must see what the server said), and refuses
+any write (PUT, DELETE, MOVE, COPY, PROPPATCH, MKCOL, LOCK...) outside the collection the run
+created: Overstap must never change anything on a target that it did not create.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+import requests
+
+from harness.evidence import BODY_LIMIT, Exchange
+from harness.target import Target
+
+WRITE_METHODS = frozenset(
+    {"PUT", "DELETE", "MOVE", "COPY", "PROPPATCH", "MKCOL", "MKCALENDAR", "LOCK", "UNLOCK", "POST", "PATCH", "ACL"}
+)
+DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) in seconds, per request
+
+
+class WriteOutsideRunCollection(PermissionError):
+    """A write was asked for outside the run's own collection; it was not sent."""
+
+
+def _normal_path(url: str) -> tuple[str, str]:
+    """(scheme://host:port, unquoted path with dot-segments removed) of ``url``."""
+    parts = urlsplit(url)
+    path = unquote(parts.path) or "/"
+    trailing = path.endswith("/")
+    path = posixpath.normpath(path)
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    if trailing and not path.endswith("/"):
+        path += "/"
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    origin = f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or default_port}"
+    return origin, path
+
+
+def within(url: str, scope: str) -> bool:
+    """True when ``url`` names ``scope`` (a collection URL ending in ``/``) or something inside it."""
+    origin, path = _normal_path(url)
+    scope_origin, scope_path = _normal_path(scope)
+    if origin != scope_origin:
+        return False
+    return path == scope_path.rstrip("/") or path.startswith(scope_path)
+
+
+class DavClient:
+    """A recording HTTP client for one target and one base collection.
+
+    Args:
+        target: the target to talk to (its credentials are used for every request).
+        base: the collection URL that relative paths resolve against (ends in ``/``).
+        write_scope: the only collection URL under which writes are allowed (default: ``base``).
+        timeout: (connect, read) timeout per request, in seconds.
+
+    ``exchanges`` lists every :class:`~harness.evidence.Exchange` so far, oldest first.
+    """
+
+    def __init__(self, target: Target, base: str, write_scope: str | None = None, timeout=DEFAULT_TIMEOUT,
+                 session: requests.Session | None = None):
+        self.target = target
+        self.base = base if base.endswith("/") else base + "/"
+        self.write_scope = write_scope or self.base
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.trust_env = False  # no .netrc credentials, no proxy from the environment
+        if target.credentials:
+            self.session.auth = (target.credentials.username, target.credentials.password)
+        self.exchanges: list[Exchange] = []
+
+    def url(self, path: str = "") -> str:
+        """The absolute URL of ``path``: absolute URLs pass through; other paths are percent-encoded
+        (unless ``path`` is already encoded, i.e. contains ``%``) and resolved against ``base``."""
+        if "://" in path:
+            return path
+        return urljoin(self.base, path if "%" in path else quote(path, safe="/;=@:,&$!'()*-._~"))
+
+    def child(self, path: str) -> "DavClient":
+        """A client for the collection ``path`` (relative to ``base``), sharing session, scope and record."""
+        other = DavClient.__new__(DavClient)
+        other.__dict__.update(self.__dict__)
+        other.base = self.url(path if path.endswith("/") else path + "/")
+        return other
+
+    def request(self, method: str, path: str = "", *, headers: dict | None = None, body: bytes | str | None = None,
+                stream: bool = False) -> requests.Response:
+        """Send one request and record it.
+
+        Raises:
+            WriteOutsideRunCollection: for a write method (or a Destination) outside ``write_scope``.
+            requests.Timeout, requests.ConnectionError: when the target does not answer in time.
+        """
+        method = method.upper()
+        url = self.url(path)
+        headers = dict(headers or {})
+        if method in WRITE_METHODS:
+            destination = headers.get("Destination")
+            for candidate in (url, destination):
+                if candidate and not within(urljoin(url, candidate), self.write_scope):
+                    raise WriteOutsideRunCollection(
+                        f"refused {method} {candidate}: Overstap writes only inside {self.write_scope}"
+                    )
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        exchange = Exchange(method=method, url=url, request_headers=dict(headers))
+        if isinstance(body, bytes):
+            exchange.request_body, exchange.request_body_size = body[:BODY_LIMIT], len(body)
+        self.exchanges.append(exchange)
+        started = time.monotonic()
+        try:
+            response = self.session.request(method, url, headers=headers, data=body, timeout=self.timeout,
+                                            allow_redirects=False, stream=stream)
+        except requests.RequestException as exc:
+            exchange.elapsed_s = time.monotonic() - started
+            exchange.error = f"{type(exc).__name__}: {exc}"
+            raise
+        exchange.elapsed_s = time.monotonic() - started
+        exchange.request_headers = dict(response.request.headers)
+        exchange.status, exchange.reason = response.status_code, response.reason or ""
+        exchange.response_headers = dict(response.headers)
+        if not stream:
+            exchange.response_body = response.content[:BODY_LIMIT]
+            exchange.response_body_size = len(response.content)
+        return response
+
+    # Shorthands, each RFC 4918 §9 (methods) unless noted.
+    def options(self, path: str = "", **kw) -> requests.Response:
+        """OPTIONS (RFC 9110 §9.3.7; DAV header per RFC 4918 §10.1)."""
+        return self.request("OPTIONS", path, **kw)
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def head(self, path: str, **kw) -> requests.Response:
+        return self.request("HEAD", path, **kw)
+
+    def put(self, path: str, body: bytes | str, content_type: str = "application/octet-stream",
+            headers: dict | None = None) -> requests.Response:
+        """PUT (RFC 4918 §9.7) with ``body`` as the entity."""
+        return self.request("PUT", path, headers={"Content-Type": content_type, **(headers or {})}, body=body)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+    def mkcol(self, path: str, **kw) -> requests.Response:
+        return self.request("MKCOL", path, **kw)
+
+    def propfind(self, path: str = "", depth: str = "0", body: bytes | str | None = None,
+                 headers: dict | None = None) -> requests.Response:
+        """PROPFIND (RFC 4918 §9.1); with no body the server must answer as for allprop."""
+        hdrs = {"Depth": depth, **(headers or {})}
+        if body is not None:
+            hdrs.setdefault("Content-Type", 'application/xml; charset="utf-8"')
+        return self.request("PROPFIND", path, headers=hdrs, body=body)
+
+    def proppatch(self, path: str, body: bytes | str, headers: dict | None = None) -> requests.Response:
+        return self.request("PROPPATCH", path, headers={"Content-Type": 'application/xml; charset="utf-8"',
+                                                        **(headers or {})}, body=body)
+
+    def copy(self, path: str, destination: str, overwrite: str | None = None, depth: str | None = None,
+             headers: dict | None = None) -> requests.Response:
+        return self._copymove("COPY", path, destination, overwrite, depth, headers)
+
+    def move(self, path: str, destination: str, overwrite: str | None = None,
+             headers: dict | None = None) -> requests.Response:
+        return self._copymove("MOVE", path, destination, overwrite, None, headers)
+
+    def _copymove(self, method, path, destination, overwrite, depth, headers):
+        hdrs = {"Destination": self.url(destination), **(headers or {})}
+        if overwrite is not None:
+            hdrs["Overwrite"] = overwrite
+        if depth is not None:
+            hdrs["Depth"] = depth
+        return self.request(method, path, headers=hdrs)
+
+    def close(self) -> None:
+        self.session.close()

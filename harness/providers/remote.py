@@ -1,0 +1,161 @@
+"""The remote provider: existing deployments named in a targets file (TOML).
+
+A targets file names deployments, never secrets; credentials come from environment variables
+whose *names* the file gives::
+
+    [[targets]]
+    id = "staging-files"                 # the target id in reports
+    product = "wsgidav"                  # a catalog name (see `overstap targets`)
+    endpoints = { webdav = "https://files.example.org/dav/" }
+    username_env = "STAGING_DAV_USER"    # optional: names of environment variables
+    password_env = "STAGING_DAV_PASSWORD"
+    # capabilities = ["webdav"]          # optional: what this deployment claims (default: the product's)
+    # version = "4.3.3"                  # optional: else read from the Server header
+
+This is how an integrator points Overstap at a staging server.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from harness import catalog
+from harness.target import Credentials, Target
+
+
+class TargetsFileError(ValueError):
+    """The targets file cannot be used; the message says which entry and what to change."""
+
+
+@dataclass
+class RemoteEntry:
+    """One ``[[targets]]`` table of a targets file, checked but not yet contacted."""
+
+    id: str
+    product: str
+    endpoints: dict[str, str]
+    capabilities: frozenset[str]
+    suites: tuple[str, ...]
+    username_env: str | None = None
+    password_env: str | None = None
+    version: str | None = None
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def load_targets_file(path: str | Path) -> list[RemoteEntry]:
+    """Read and check a targets file.
+
+    Returns:
+        the entries in file order.
+
+    Raises:
+        TargetsFileError: unreadable file, bad TOML, unknown product, missing endpoints, duplicate id,
+            or a secret written into the file (``password`` instead of ``password_env``).
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TargetsFileError(f"cannot read targets file {path}: {exc.strerror}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TargetsFileError(f"{path} is not valid TOML: {exc}") from exc
+    tables = data.get("targets")
+    if not isinstance(tables, list) or not tables:
+        raise TargetsFileError(f"{path}: no [[targets]] tables; see the example in docs/targets.md")
+    entries, seen = [], set()
+    for number, table in enumerate(tables, 1):
+        where = f"{path}, target #{number}"
+        if not isinstance(table, dict):
+            raise TargetsFileError(f"{where}: expected a table")
+        for secret_key in ("password", "token", "secret"):
+            if secret_key in table:
+                raise TargetsFileError(
+                    f"{where}: the file must not hold secrets; put the secret in an environment variable "
+                    f"and name it with {secret_key}_env" if secret_key == "password" else
+                    f"{where}: the file must not hold secrets ({secret_key!r})")
+        target_id = table.get("id")
+        product_name = table.get("product")
+        if not isinstance(target_id, str) or not target_id:
+            raise TargetsFileError(f"{where}: 'id' (a string) is required")
+        if target_id in seen:
+            raise TargetsFileError(f"{where}: duplicate id {target_id!r}")
+        seen.add(target_id)
+        try:
+            product = catalog.get(str(product_name))
+        except catalog.UnknownProduct as exc:
+            raise TargetsFileError(f"{where} ({target_id}): {exc}") from None
+        endpoints = table.get("endpoints")
+        if not isinstance(endpoints, dict) or not endpoints:
+            raise TargetsFileError(f"{where} ({target_id}): 'endpoints' is required, e.g. "
+                                   f"endpoints = {{ webdav = \"https://host/dav/\" }}")
+        for service, url in endpoints.items():
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise TargetsFileError(f"{where} ({target_id}): endpoint {service} must be an http(s) URL")
+        endpoints = {k: (v if v.endswith("/") else v + "/") for k, v in endpoints.items()}
+        capabilities = table.get("capabilities", sorted(product.capabilities))
+        suites = table.get("suites", list(product.suites))
+        entries.append(RemoteEntry(
+            id=target_id, product=product.name, endpoints=endpoints, capabilities=frozenset(capabilities),
+            suites=tuple(suites), username_env=table.get("username_env"), password_env=table.get("password_env"),
+            version=table.get("version"), source=str(path),
+        ))
+    return entries
+
+
+class RemoteTarget:
+    """An existing deployment: start() checks that it answers and reads its version; stop() does nothing.
+
+    Raises (from start):
+        TargetsFileError: a named environment variable is not set.
+        harness.providers.local.TargetStartError: the endpoint does not answer.
+    """
+
+    def __init__(self, entry: RemoteEntry, timeout_s: float = 15.0):
+        self.entry = entry
+        self.timeout_s = timeout_s
+        self.target: Target | None = None
+
+    def _credentials(self) -> Credentials | None:
+        e = self.entry
+        if not e.username_env and not e.password_env:
+            return None
+        missing = [name for name in (e.username_env, e.password_env) if name and name not in os.environ]
+        if missing:
+            raise TargetsFileError(f"target {e.id}: set the environment variable(s) {', '.join(missing)} "
+                                   f"(named in {e.source})")
+        username = os.environ[e.username_env] if e.username_env else ""
+        password = os.environ[e.password_env] if e.password_env else ""
+        return Credentials(username, password)
+
+    def start(self) -> Target:
+        from harness.providers.local import TargetStartError
+
+        e = self.entry
+        credentials = self._credentials()
+        first_url = next(iter(e.endpoints.values()))
+        auth = (credentials.username, credentials.password) if credentials else None
+        try:
+            response = requests.request("OPTIONS", first_url, auth=auth, timeout=self.timeout_s,
+                                        allow_redirects=False)
+        except requests.RequestException as exc:
+            raise TargetStartError(f"target {e.id}: {first_url} does not answer ({type(exc).__name__}); "
+                                   f"check the URL and that this machine can reach it") from None
+        version = e.version or catalog.get(e.product).remote_version(response.headers.get("Server"))
+        self.target = Target(
+            id=e.id, product=e.product, version=version, provider="remote", capabilities=e.capabilities,
+            endpoints=dict(e.endpoints), credentials=credentials,
+            secrets=[credentials.password] if credentials and credentials.password else [],
+        )
+        return self.target
+
+    def log_tail(self, limit: int = 4000) -> str:
+        return ""
+
+    def stop(self) -> None:
+        """Nothing to stop: the deployment is not ours. (The suites remove their own run collection.)"""

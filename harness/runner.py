@@ -1,0 +1,242 @@
+"""``overstap run``: start the targets, run the suites through pytest, write the report.
+
+Each target gets its own pytest process (with this package's plugin), so targets are tested
+concurrently and one target's failure (or crash) never stops the others. The processes append
+their results as JSON lines; this module watches them for progress, then merges them into
+report.json, junit.xml and index.html.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from harness import catalog, expectations
+from harness.report import build_report, write_outputs
+from harness.targets import Planned, plan_targets
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_HARNESS = 0, 1, 2
+PYTEST_NORMAL = {0, 1, 5}  # all passed, some failed, nothing collected
+
+
+class RunError(Exception):
+    """The run cannot start: bad arguments, nothing to run, an unusable targets or expectations file."""
+
+
+def suites_root() -> Path:
+    """The folder of the installed ``suites`` package (found without importing it)."""
+    spec = importlib.util.find_spec("suites")
+    if spec is None or not spec.submodule_search_locations:
+        raise RunError("the suites package is not installed; run `pip install -e .` in the Overstap checkout")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def available_suites() -> list[str]:
+    """Names of the suites (folders of ``suites/`` holding ``test_*.py``), sorted."""
+    root = suites_root()
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("test_*.py")))
+
+
+@dataclass
+class RunOptions:
+    """What ``overstap run`` was asked to do (see ``overstap run --help``)."""
+
+    suites: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    targets_file: str | None = None
+    out: Path = Path("results")
+    keyword: str | None = None
+    jobs: int = 0
+    request_timeout: float = 30.0
+    expectations_dir: Path | None = None
+
+
+@dataclass
+class _Job:
+    planned: Planned
+    suites: list[str]
+    events: Path
+    log: Path
+    proc: subprocess.Popen | None = None
+    offset: int = 0
+    collected: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)
+    target_entry: dict | None = None
+    started: float = 0.0
+    finished: float = 0.0
+
+
+def _say(stream: TextIO, text: str) -> None:
+    print(text, file=stream, flush=True)
+
+
+def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
+    """Carry out one run and return the exit code: 0 when every result was expected, 1 when any was
+    not, 2 on a harness error (bad input, a test process that broke, an interrupted run).
+
+    Raises:
+        RunError: the run cannot start (the message says what to change).
+    """
+    known_suites = available_suites()
+    suites = options.suites or known_suites
+    for s in suites:
+        if s not in known_suites:
+            raise RunError(f"unknown suite {s!r}; known: {', '.join(known_suites)}")
+    try:
+        known = expectations.load(options.expectations_dir or expectations.default_dir())
+        planned = plan_targets(options.targets, options.targets_file)
+    except (expectations.ExpectationsError, ValueError, catalog.UnknownProduct) as exc:
+        raise RunError(str(exc)) from None
+
+    harness_errors: list[str] = []
+    explicit = set(options.targets) - {"all"}
+    jobs_dir = Path(tempfile.mkdtemp(prefix="overstap-run-"))
+    logs_dir = options.out / "logs"
+    jobs: list[_Job] = []
+    for p in planned:
+        applicable = [s for s in suites if s in p.suites]
+        if p.unavailable:
+            line = f"{p.id}: not available here: {p.unavailable}"
+            if p.id in explicit:
+                harness_errors.append(line)
+            _say(stream, f"  skipped {line}")
+            continue
+        if not applicable:
+            _say(stream, f"  skipped {p.id}: no requested suite applies (it supports: {', '.join(p.suites) or 'none'})")
+            continue
+        jobs.append(_Job(p, applicable, jobs_dir / f"{p.id}.jsonl", logs_dir / f"{p.id}.log"))
+    if not jobs:
+        shutil.rmtree(jobs_dir, ignore_errors=True)
+        raise RunError("nothing to run: no available target claims the requested suites "
+                       "(see `overstap targets`)")
+
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    _say(stream, f"Overstap run {run_id}: {', '.join(suites)} on {len(jobs)} targets "
+                 f"({', '.join(j.planned.id for j in jobs)})")
+    interrupted = False
+    pending = list(jobs)
+    limit = options.jobs if options.jobs > 0 else len(jobs)
+    running: list[_Job] = []
+    try:
+        while pending or running:
+            while pending and len(running) < limit:
+                job = pending.pop(0)
+                _start(job, options, run_id)
+                running.append(job)
+            time.sleep(0.1)
+            for job in list(running):
+                _drain(job, stream)
+                if job.proc.poll() is not None:
+                    _drain(job, stream)
+                    job.finished = time.monotonic()
+                    running.remove(job)
+                    _report_done(job, stream)
+    except KeyboardInterrupt:
+        interrupted = True
+        _say(stream, "interrupted: stopping the targets (Ctrl-C again only if this hangs)...")
+        for job in running:
+            try:
+                job.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                job.proc.kill()
+                job.proc.wait()
+            _drain(job, stream)
+        harness_errors.append("the run was interrupted")
+
+    targets, results = [], []
+    for job in jobs:
+        if job.proc is None:
+            continue
+        status = job.proc.returncode
+        if status not in PYTEST_NORMAL and not interrupted:
+            harness_errors.append(f"{job.planned.id}: the test process ended with status {status}; "
+                                  f"see {job.log}")
+        entry = job.target_entry or job.planned.to_report()
+        if job.target_entry is None:
+            entry["error"] = f"the test process ended with status {status} before it reported; see {job.log}"
+        targets.append(entry)
+        results.extend(job.results)
+        done = {r["check"] for r in job.results}
+        for check in job.collected:
+            if check["id"] not in done:
+                results.append(_missing_result(job, check, status, interrupted))
+    shutil.rmtree(jobs_dir, ignore_errors=True)
+    report = build_report(targets=targets, results=results, started=started, finished=time.time(),
+                          suites=suites, known=known, interrupted=interrupted)
+    paths = write_outputs(report, options.out)
+    summary = report["summary"]
+    _say(stream, f"{summary['total']} results: " + ", ".join(f"{n} {s}" for s, n in summary["by_status"].items())
+         + f"; {summary['unexpected']} unexpected. Wall time {report['run_info']['duration_s']:.1f} s.")
+    _say(stream, f"Report: {paths['json']}  JUnit: {paths['junit']}  HTML: {paths['html']}")
+    for line in harness_errors:
+        _say(stream, f"error: {line}")
+    if harness_errors:
+        return EXIT_HARNESS
+    return EXIT_UNEXPECTED if summary["unexpected"] else EXIT_OK
+
+
+def _start(job: _Job, options: RunOptions, run_id: str) -> None:
+    root = suites_root()
+    argv = [sys.executable, "-m", "pytest", *[str(root / s) for s in job.suites],
+            "--rootdir", str(root.parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-rN", "--no-header",
+            "--target", job.planned.id, "--run-id", run_id, "--overstap-json", str(job.events),
+            "--request-timeout", str(options.request_timeout)]
+    if options.targets_file:
+        argv += ["--targets-file", options.targets_file]
+    if options.keyword:
+        argv += ["-k", options.keyword]
+    job.events.touch()
+    job.started = time.monotonic()
+    with open(job.log, "wb") as log:
+        job.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    cwd=root.parent, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _drain(job: _Job, stream: TextIO) -> None:
+    """Read the events the job's pytest wrote since last time and print progress for failures."""
+    with open(job.events, "rb") as fh:
+        fh.seek(job.offset)
+        chunk = fh.read()
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    job.offset += len(complete)
+    for line in complete.splitlines():
+        event = json.loads(line)
+        kind = event.pop("event")
+        if kind == "collected":
+            job.collected.extend(event["checks"])
+        elif kind == "result":
+            job.results.append(event)
+            if event["status"] not in ("PASS", "SKIP", "PRECONDITION_FAILED"):
+                _say(stream, f"  {event['status']:<7} {job.planned.id:<10} {event['check']}: "
+                             f"{event['message'].splitlines()[0] if event['message'] else ''}"[:200])
+        elif kind == "target":
+            job.target_entry = event
+
+
+def _report_done(job: _Job, stream: TextIO) -> None:
+    counts: dict[str, int] = {}
+    for r in job.results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    version = (job.target_entry or {}).get("version", "?")
+    text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no results"
+    _say(stream, f"done {job.planned.id} {version}: {text} in {job.finished - job.started:.1f} s")
+
+
+def _missing_result(job: _Job, check: dict, status: int | None, interrupted: bool) -> dict:
+    why = "the run was interrupted before this check ran" if interrupted else \
+        f"the test process for {job.planned.id} ended (status {status}) before this check ran; see {job.log}"
+    return {"check": check["id"], "suite": check["id"].split("/", 1)[0], "target": job.planned.id,
+            "status": "ERROR", "level": check["level"], "clause": check["clause"], "message": why,
+            "duration_s": 0.0, "evidence": {}, "peer": check["peer"]}
