@@ -143,12 +143,22 @@ def _problem_from_syntax_error(
         ) or "amplification" in message.lower():
             return XMLProblem(
                 "refused: the document's DOCTYPE declares entities and the parser stopped "
-                f"their expansion at line {entry.line}, column {entry.column} ({message.strip()}); "
-                "entity declarations are never accepted (entity-expansion bomb / XXE)",
+                f"their expansion (libxml2: {message.strip()}); entity declarations are never "
+                "accepted because they enable entity-expansion bombs ('billion laughs') and "
+                "external-entity attacks (XXE)",
                 kind="entities",
                 line=entry.line,
                 column=entry.column,
             )
+    if not entries and "no element found" in (exc.msg or ""):  # iterparse over nothing
+        return XMLProblem("empty document: no root element found", kind="empty")
+    if entries and entries[0].type_name == "ERR_DOCUMENT_EMPTY":
+        return XMLProblem(
+            "empty document: no root element found (only whitespace or nothing)",
+            kind="empty",
+            line=entries[0].line,
+            column=entries[0].column,
+        )
     if entries:
         line, column, message = entries[0].line, entries[0].column, entries[0].message
     else:
@@ -237,10 +247,7 @@ def iter_events(
         except StopIteration:
             return
         except etree.XMLSyntaxError as exc:
-            problem = _problem_from_syntax_error(exc, context.error_log)
-            if "no element found" in (exc.msg or "") and not checked:
-                problem = XMLProblem("empty document: no root element found", kind="empty")
-            raise problem from exc
+            raise _problem_from_syntax_error(exc, context.error_log) from exc
         if not checked:
             _refuse_dangerous_doctype(element.getroottree().docinfo)
             checked = True
