@@ -48,6 +48,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_HARNESS
 
 
+def _cmd_expectations_update(args: argparse.Namespace) -> int:
+    from harness import expectations
+    from harness.report.model import ReportError, load_report
+
+    try:
+        report = load_report(Path(args.run))
+        directory = Path(args.expectations) if args.expectations else expectations.default_dir()
+        counts = expectations.update_from_report(report, directory)
+    except (ReportError, expectations.ExpectationsError) as exc:
+        print(f"overstap expectations update: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    for product, n in counts.items():
+        print(f"{directory / (product + '.toml')}: {n} expectations")
+    if not counts:
+        print("nothing to change: every result of the run was already expected")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="overstap",
@@ -86,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--expectations", metavar="DIR",
                        help="folder of <product>.toml expectation files (default: the suites' own)")
     run_p.set_defaults(func=_cmd_run)
+
+    exp = sub.add_parser("expectations", help="manage the known results per product (suites/expectations/)")
+    exp_sub = exp.add_subparsers(dest="action", metavar="ACTION", required=True)
+    update = exp_sub.add_parser("update", help="write the expectations from a run so that all its results are expected",
+                                description="Rewrite <product>.toml expectation files from RUN (a report.json or "
+                                            "its folder): every unexpected result becomes an expectation for "
+                                            "that product version; edit the reasons afterwards.")
+    update.add_argument("run", metavar="RUN", help="report.json, or the folder that holds it")
+    update.add_argument("--expectations", metavar="DIR", help="folder to write (default: the suites' own)")
+    update.set_defaults(func=_cmd_expectations_update)
     return parser
 
 

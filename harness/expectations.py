@@ -97,3 +97,67 @@ def judge(result: dict, product: str, version: str, known: dict[str, dict[str, E
     if expectation is not None and expectation.applies_to(version):
         return result["status"] == expectation.status, expectation.status
     return result["status"] in EXPECTED_BY_DEFAULT, None
+
+
+def _toml_string(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def dump(product: dict[str, Expectation]) -> str:
+    """The TOML text of one product's expectations, sorted by check id."""
+    lines = ["# Known results of this product, keyed by check id (see README, \"Expectations\").",
+             "# Written by `overstap expectations update`; edit the reasons, keep the keys.", ""]
+    for check_id in sorted(product):
+        e = product[check_id]
+        lines.append(f"[{_toml_string(check_id)}]")
+        lines.append(f"status = {_toml_string(e.status)}")
+        if e.versions:
+            lines.append(f"versions = {_toml_string(e.versions)}")
+        lines.append(f"reason = {_toml_string(e.reason)}")
+        if e.link:
+            lines.append(f"link = {_toml_string(e.link)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def update_from_report(report: dict, directory: Path) -> dict[str, int]:
+    """Rewrite the expectation files in ``directory`` so that every result of ``report`` is expected.
+
+    Results that are not expected by default get an entry (status, ``versions = "==<version>"`` when the
+    version is PEP 440, the message as reason unless a reason was already written); entries of results
+    that are now expected by default are dropped; entries for checks the run did not make are kept.
+
+    Returns:
+        ``{product: number of entries}`` for every file written.
+    """
+    known = load(directory)
+    products = {t["id"]: (t["product"], t.get("version", "unknown")) for t in report["targets"]}
+    touched: set[str] = set()
+    for result in report["results"]:
+        if result["target"] not in products:
+            continue
+        product, version = products[result["target"]]
+        entries = known.setdefault(product, {})
+        old = entries.get(result["check"])
+        if result["status"] in EXPECTED_BY_DEFAULT:
+            if old is not None and old.applies_to(version):
+                del entries[result["check"]]
+                touched.add(product)
+            continue
+        try:
+            versions = f"=={Version(version)}"
+        except InvalidVersion:
+            versions = None
+        reason = old.reason if old is not None and old.status == result["status"] else \
+            (result.get("message") or result["status"]).splitlines()[0][:300]
+        entries[result["check"]] = Expectation(result["check"], result["status"], versions, reason,
+                                               old.link if old else None)
+        touched.add(product)
+    directory.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for product in sorted(touched):
+        (directory / f"{product}.toml").write_text(dump(known[product]), encoding="utf-8")
+        counts[product] = len(known[product])
+    return counts
