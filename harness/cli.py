@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness import __version__, catalog
 from harness.catalog import ProductUnavailable
-from harness.runner import EXIT_HARNESS, RunError, RunOptions, available_suites, run
+from harness.runner import EXIT_HARNESS, RunError, RunOptions, available_suites, parse_shard, run
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
@@ -39,9 +39,11 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(suites=args.suite or [], targets=args.target or [], targets_file=args.targets_file,
                          out=Path(args.out), keyword=args.keyword, jobs=args.jobs,
-                         request_timeout=args.request_timeout,
+                         request_timeout=args.request_timeout, check_timeout=args.check_timeout,
                          expectations_dir=Path(args.expectations) if args.expectations else None)
     try:
+        if args.shard:
+            options.shard = parse_shard(args.shard)
         return run(options)
     except RunError as exc:
         print(f"overstap run: {exc}", file=sys.stderr)
@@ -53,9 +55,9 @@ def _cmd_expectations_update(args: argparse.Namespace) -> int:
     from harness.report.model import ReportError, load_report
 
     try:
-        report = load_report(Path(args.run))
+        reports = [load_report(Path(run)) for run in args.run]
         directory = Path(args.expectations) if args.expectations else expectations.default_dir()
-        counts = expectations.update_from_report(report, directory)
+        counts = expectations.update_from_reports(reports, directory)
     except (ReportError, expectations.ExpectationsError) as exc:
         print(f"overstap expectations update: {exc}", file=sys.stderr)
         return EXIT_HARNESS
@@ -101,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="targets tested at the same time (default: all)")
     run_p.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
                        help="read timeout of each HTTP request (default: %(default)s)")
+    run_p.add_argument("--check-timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="wall-time limit of one check, past which it is TIMEOUT (default: %(default)s)")
+    run_p.add_argument("--shard", metavar="I/N",
+                       help="run only the deterministic share I of N of the targets × suites (CI matrix jobs); "
+                            "join the shards with `overstap merge`")
     run_p.add_argument("--expectations", metavar="DIR",
                        help="folder of <product>.toml expectation files (default: the suites' own)")
     run_p.set_defaults(func=_cmd_run)
@@ -108,12 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("expectations", help="manage the known results per product (suites/expectations/)")
     exp_sub = exp.add_subparsers(dest="action", metavar="ACTION", required=True)
     update = exp_sub.add_parser("update", help="write the expectations from a run so that all its results are expected",
-                                description="Rewrite <product>.toml expectation files from RUN (a report.json or "
-                                            "its folder): every unexpected result becomes an expectation for "
-                                            "that product version; edit the reasons afterwards.")
-    update.add_argument("run", metavar="RUN", help="report.json, or the folder that holds it")
+                                description="Rewrite <product>.toml expectation files from RUN... (report.json "
+                                            "files or their folders): every unexpected result becomes an "
+                                            "expectation for that product version, a result that flipped between "
+                                            "the runs an intermittent one; edit the reasons afterwards.")
+    update.add_argument("run", metavar="RUN", nargs="+",
+                        help="report.json, or the folder that holds it; with several runs, a result that "
+                             "differs between them is recorded as intermittent")
     update.add_argument("--expectations", metavar="DIR", help="folder to write (default: the suites' own)")
     update.set_defaults(func=_cmd_expectations_update)
+
+    from harness.publish import add_commands as add_publish_commands
+
+    add_publish_commands(sub)
     return parser
 
 

@@ -8,9 +8,14 @@ One TOML file per product (``suites/expectations/<product>.toml``), one table pe
     reason = "nginx's dav_ext module answers OPTIONS without a DAV header"
     link = "https://trac.nginx.org/..."   # optional bug link
 
+    ["webdav/locks/refresh"]
+    status = ["PASS", "FAIL"]       # intermittent: it flipped between runs; either is expected
+    reason = "..."
+
 A result is *expected* when an expectation for its product, check and version says exactly its
-status; without an expectation, PASS, SKIP and PRECONDITION_FAILED are expected and every other
-status is not. Unexpected results decide ``overstap run``'s exit code.
+status (or one of its statuses, for an intermittent result); without an expectation, PASS, SKIP and
+PRECONDITION_FAILED are expected and every other status is not. Unexpected results decide
+``overstap run``'s exit code.
 """
 
 from __future__ import annotations
@@ -33,11 +38,18 @@ class ExpectationsError(ValueError):
 
 @dataclass(frozen=True)
 class Expectation:
+    """The known result of one check for one product: ``statuses`` holds one status, or several
+    for an intermittent result (one that flipped between runs)."""
+
     check: str
-    status: str
+    statuses: tuple[str, ...]
     versions: str | None
     reason: str
     link: str | None = None
+
+    @property
+    def intermittent(self) -> bool:
+        return len(self.statuses) > 1
 
     def applies_to(self, version: str) -> bool:
         """True when this expectation covers ``version`` (an unparseable version matches only open ranges)."""
@@ -76,8 +88,10 @@ def load(directory: Path | None) -> dict[str, dict[str, Expectation]]:
             if not isinstance(table, dict):
                 raise ExpectationsError(f"{path}: [{check_id!r}] must be a table")
             status = table.get("status")
-            if status not in STATUSES:
-                raise ExpectationsError(f"{path}: {check_id}: status must be one of {sorted(STATUSES)}")
+            statuses = tuple(status) if isinstance(status, list) else (status,)
+            if not statuses or any(s not in STATUSES for s in statuses):
+                raise ExpectationsError(f"{path}: {check_id}: status must be one of {sorted(STATUSES)} "
+                                        f"or a list of them (intermittent)")
             if not table.get("reason"):
                 raise ExpectationsError(f"{path}: {check_id}: give a reason (or a bug link) for the expectation")
             versions = table.get("versions")
@@ -86,16 +100,22 @@ def load(directory: Path | None) -> dict[str, dict[str, Expectation]]:
                     SpecifierSet(versions)
                 except InvalidSpecifier as exc:
                     raise ExpectationsError(f"{path}: {check_id}: bad versions {versions!r}: {exc}") from exc
-            product[check_id] = Expectation(check_id, status, versions, table["reason"], table.get("link"))
+            product[check_id] = Expectation(check_id, statuses, versions, table["reason"], table.get("link"))
         out[path.stem] = product
     return out
 
 
-def judge(result: dict, product: str, version: str, known: dict[str, dict[str, Expectation]]) -> tuple[bool, str | None]:
-    """(expected?, the expected status if an expectation applied) for one result of report.json."""
-    expectation = known.get(product, {}).get(result["check"])
-    if expectation is not None and expectation.applies_to(version):
-        return result["status"] == expectation.status, expectation.status
+def find(known: dict[str, dict[str, Expectation]], product: str, version: str, check_id: str) -> Expectation | None:
+    """The expectation for ``check_id`` on this product version, or ``None``."""
+    expectation = known.get(product, {}).get(check_id)
+    return expectation if expectation is not None and expectation.applies_to(version) else None
+
+
+def judge(result: dict, product: str, version: str, known: dict[str, dict[str, Expectation]]) -> tuple[bool, Expectation | None]:
+    """(expected?, the expectation that applied or ``None``) for one result of report.json."""
+    expectation = find(known, product, version, result["check"])
+    if expectation is not None:
+        return result["status"] in expectation.statuses, expectation
     return result["status"] in EXPECTED_BY_DEFAULT, None
 
 
@@ -112,7 +132,10 @@ def dump(product: dict[str, Expectation]) -> str:
     for check_id in sorted(product):
         e = product[check_id]
         lines.append(f"[{_toml_string(check_id)}]")
-        lines.append(f"status = {_toml_string(e.status)}")
+        if e.intermittent:
+            lines.append("status = [" + ", ".join(_toml_string(s) for s in e.statuses) + "]")
+        else:
+            lines.append(f"status = {_toml_string(e.statuses[0])}")
         if e.versions:
             lines.append(f"versions = {_toml_string(e.versions)}")
         lines.append(f"reason = {_toml_string(e.reason)}")
@@ -122,38 +145,49 @@ def dump(product: dict[str, Expectation]) -> str:
     return "\n".join(lines)
 
 
-def update_from_report(report: dict, directory: Path) -> dict[str, int]:
-    """Rewrite the expectation files in ``directory`` so that every result of ``report`` is expected.
+def update_from_reports(reports: list[dict], directory: Path) -> dict[str, int]:
+    """Rewrite the expectation files in ``directory`` so that every result of ``reports`` is expected.
 
-    Results that are not expected by default get an entry (status, ``versions = "==<version>"`` when the
-    version is PEP 440, the message as reason unless a reason was already written); entries of results
-    that are now expected by default are dropped; entries for checks the run did not make are kept.
+    For each product, check and version, the statuses the runs gave are gathered: one status that is
+    not expected by default becomes an expectation (``versions = "==<version>"`` when the version is
+    PEP 440; the message as reason unless a reason was already written); several statuses (a result
+    that flipped between the runs) become an intermittent expectation listing them all; a result that
+    only gave default-expected statuses drops its entry. Entries of checks the runs did not make are kept.
 
     Returns:
         ``{product: number of entries}`` for every file written.
     """
     known = load(directory)
-    products = {t["id"]: (t["product"], t.get("version", "unknown")) for t in report["targets"]}
+    seen: dict[tuple[str, str, str], dict] = {}
+    for report in reports:
+        products = {t["id"]: (t["product"], t.get("version", "unknown")) for t in report["targets"]}
+        for result in report["results"]:
+            if result["target"] not in products:
+                continue
+            product, version = products[result["target"]]
+            entry = seen.setdefault((product, version, result["check"]), {"statuses": [], "message": ""})
+            if result["status"] not in entry["statuses"]:
+                entry["statuses"].append(result["status"])
+            if result["status"] not in EXPECTED_BY_DEFAULT and not entry["message"]:
+                entry["message"] = (result.get("message") or result["status"]).splitlines()[0][:300]
     touched: set[str] = set()
-    for result in report["results"]:
-        if result["target"] not in products:
-            continue
-        product, version = products[result["target"]]
+    for (product, version, check_id), entry in sorted(seen.items()):
         entries = known.setdefault(product, {})
-        old = entries.get(result["check"])
-        if result["status"] in EXPECTED_BY_DEFAULT:
-            if old is not None and old.applies_to(version):
-                del entries[result["check"]]
+        old = find(known, product, version, check_id)
+        statuses = tuple(sorted(entry["statuses"]))
+        if all(s in EXPECTED_BY_DEFAULT for s in statuses):
+            if old is not None:
+                del entries[check_id]
                 touched.add(product)
             continue
         try:
             versions = f"=={Version(version)}"
         except InvalidVersion:
             versions = None
-        reason = old.reason if old is not None and old.status == result["status"] else \
-            (result.get("message") or result["status"]).splitlines()[0][:300]
-        entries[result["check"]] = Expectation(result["check"], result["status"], versions, reason,
-                                               old.link if old else None)
+        reason = old.reason if old is not None and set(old.statuses) == set(statuses) else entry["message"]
+        if len(statuses) > 1 and not reason.startswith("intermittent"):
+            reason = f"intermittent: gave {', '.join(statuses)} across runs; " + reason
+        entries[check_id] = Expectation(check_id, statuses, versions, reason, old.link if old else None)
         touched.add(product)
     directory.mkdir(parents=True, exist_ok=True)
     counts = {}

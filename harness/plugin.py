@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -43,8 +45,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-id", metavar="ID", help="name of this run (default: random); used in collection names")
     group.addoption("--request-timeout", type=float, default=DEFAULT_TIMEOUT[1], metavar="SECONDS",
                     help="read timeout of each HTTP request (default: %(default)s)")
+    group.addoption("--check-timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="wall-time limit of one check; past it the check ends in TIMEOUT (default: %(default)s)")
     group.addoption("--overstap-json", metavar="PATH", help="append results as JSON lines to PATH")
     group.addoption("--overstap-out", metavar="DIR", help="write report.json, junit.xml and index.html into DIR")
+
+
+class CheckTimeout(Exception):
+    """The check ran past ``--check-timeout`` seconds and was stopped."""
 
 
 class OverstapState:
@@ -124,6 +132,24 @@ def request_timeout(request: pytest.FixtureRequest) -> tuple[float, float]:
     return _state(request.config).request_timeout
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Stop a check that runs past ``--check-timeout`` (SIGALRM interrupts a blocked socket read too)."""
+    limit = item.config.getoption("check_timeout")
+    armed = bool(limit) and limit > 0 and threading.current_thread() is threading.main_thread()
+    if armed:
+        def expire(_signum, _frame):
+            raise CheckTimeout(f"the check did not finish within {limit:g} s (--check-timeout)")
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
 def _check_marker(item: pytest.Item):
     marker = item.get_closest_marker("check")
     callspec = getattr(item, "callspec", None)
@@ -165,6 +191,8 @@ def classify(exc: BaseException, level: str) -> tuple[Status, str]:
         return Status.PRECONDITION_FAILED, _message(exc)
     if isinstance(exc, AssertionError):
         return (Status.FAIL if level == "MUST" else Status.WARN), _message(exc)
+    if isinstance(exc, CheckTimeout):
+        return Status.TIMEOUT, str(exc)
     if isinstance(exc, requests.Timeout):
         return Status.TIMEOUT, f"the target did not answer in time: {exc}"
     if isinstance(exc, requests.ConnectionError):

@@ -58,6 +58,8 @@ class RunOptions:
     keyword: str | None = None
     jobs: int = 0
     request_timeout: float = 30.0
+    check_timeout: float = 120.0
+    shard: tuple[int, int] | None = None
     expectations_dir: Path | None = None
 
 
@@ -115,6 +117,10 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
             _say(stream, f"  skipped {p.id}: no requested suite applies (it supports: {', '.join(p.suites) or 'none'})")
             continue
         jobs.append(_Job(p, applicable, jobs_dir / f"{p.id}.jsonl", logs_dir / f"{p.id}.log"))
+    if options.shard:
+        jobs = shard_jobs(jobs, *options.shard)
+        _say(stream, f"shard {options.shard[0]}/{options.shard[1]}: "
+                     + (", ".join(f"{j.planned.id} ({', '.join(j.suites)})" for j in jobs) or "nothing"))
     if not jobs:
         shutil.rmtree(jobs_dir, ignore_errors=True)
         raise RunError("nothing to run: no available target claims the requested suites "
@@ -187,12 +193,44 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
     return EXIT_UNEXPECTED if summary["unexpected"] else EXIT_OK
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> (i, n) with 1 <= i <= n.
+
+    Raises:
+        RunError: for anything else.
+    """
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise RunError(f"--shard wants i/n such as 2/4, not {text!r}") from None
+    if not 1 <= i <= n:
+        raise RunError(f"--shard {text}: i must be between 1 and n")
+    return i, n
+
+
+def shard_jobs(jobs: list[_Job], i: int, n: int) -> list[_Job]:
+    """The deterministic share ``i`` of ``n`` of the (target, suite) units of ``jobs``.
+
+    Units are sorted by (target id, suite) and dealt round-robin, so every unit lands in exactly one
+    shard whatever the machine, and ``overstap merge`` of all shards equals the unsharded run.
+    """
+    units = sorted((job.planned.id, suite) for job in jobs for suite in job.suites)
+    mine = {unit for index, unit in enumerate(units) if index % n == i - 1}
+    out = []
+    for job in jobs:
+        suites = [s for s in job.suites if (job.planned.id, s) in mine]
+        if suites:
+            job.suites = suites
+            out.append(job)
+    return out
+
+
 def _start(job: _Job, options: RunOptions, run_id: str) -> None:
     root = suites_root()
     argv = [sys.executable, "-m", "pytest", *[str(root / s) for s in job.suites],
             "--rootdir", str(root.parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-rN", "--no-header",
             "--target", job.planned.id, "--run-id", run_id, "--overstap-json", str(job.events),
-            "--request-timeout", str(options.request_timeout)]
+            "--request-timeout", str(options.request_timeout), "--check-timeout", str(options.check_timeout)]
     if options.targets_file:
         argv += ["--targets-file", options.targets_file]
     if options.keyword:

@@ -51,11 +51,13 @@ def build_report(*, targets: list[dict], results: list[dict], started: float, fi
     out_results = []
     for result in sorted(results, key=lambda r: (r["target"], r["check"])):
         t = by_id.get(result["target"], {})
-        expected, expected_status = expectations.judge(result, t.get("product", ""), t.get("version", ""), known)
+        expected, expectation = expectations.judge(result, t.get("product", ""), t.get("version", ""), known)
         entry = {**result, "expected": expected}
-        if expected_status is not None:
-            entry["expected_status"] = expected_status
-            entry["expectation_reason"] = known[t["product"]][result["check"]].reason
+        if expectation is not None:
+            entry["expected_status"] = "|".join(expectation.statuses)
+            entry["expectation_reason"] = expectation.reason
+            if expectation.intermittent:
+                entry["intermittent"] = True
         out_results.append(entry)
     counts = Counter(r["status"] for r in out_results)
     return {
