@@ -21,6 +21,11 @@ WRITE_METHODS = frozenset(
     {"PUT", "DELETE", "MOVE", "COPY", "PROPPATCH", "MKCOL", "MKCALENDAR", "LOCK", "UNLOCK", "POST", "PATCH", "ACL"}
 )
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) in seconds, per request
+MAX_RESPONSE_BYTES = 256 * 1024 * 1024  # a body (after Content-Encoding is undone) larger than this is refused
+
+
+class ResponseTooLarge(RuntimeError):
+    """The target sent a body larger than the client's limit (a huge body or a decompression bomb)."""
 
 
 class WriteOutsideRunCollection(PermissionError):
@@ -64,11 +69,12 @@ class DavClient:
     """
 
     def __init__(self, target: Target, base: str, write_scope: str | None = None, timeout=DEFAULT_TIMEOUT,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, max_response_bytes: int = MAX_RESPONSE_BYTES):
         self.target = target
         self.base = base if base.endswith("/") else base + "/"
         self.write_scope = write_scope or self.base
         self.timeout = timeout
+        self.max_response_bytes = max_response_bytes
         self.session = session or requests.Session()
         self.session.trust_env = False  # no .netrc credentials, no proxy from the environment
         if target.credentials:
@@ -93,8 +99,12 @@ class DavClient:
                 stream: bool = False) -> requests.Response:
         """Send one request and record it.
 
+        With ``stream=False`` the body is read here, decoded as the Content-Encoding says, and refused
+        past ``max_response_bytes`` (so neither a huge body nor a gzip bomb can exhaust memory).
+
         Raises:
             WriteOutsideRunCollection: for a write method (or a Destination) outside ``write_scope``.
+            ResponseTooLarge: the (decoded) body is larger than ``max_response_bytes``.
             requests.Timeout, requests.ConnectionError: when the target does not answer in time.
         """
         method = method.upper()
@@ -116,7 +126,7 @@ class DavClient:
         started = time.monotonic()
         try:
             response = self.session.request(method, url, headers=headers, data=body, timeout=self.timeout,
-                                            allow_redirects=False, stream=stream)
+                                            allow_redirects=False, stream=True)
         except requests.RequestException as exc:
             exchange.elapsed_s = time.monotonic() - started
             exchange.error = f"{type(exc).__name__}: {exc}"
@@ -126,9 +136,27 @@ class DavClient:
         exchange.status, exchange.reason = response.status_code, response.reason or ""
         exchange.response_headers = dict(response.headers)
         if not stream:
-            exchange.response_body = response.content[:BODY_LIMIT]
-            exchange.response_body_size = len(response.content)
+            content = self._read_limited(response)
+            exchange.response_body = content[:BODY_LIMIT]
+            exchange.response_body_size = len(content)
         return response
+
+    def _read_limited(self, response: requests.Response) -> bytes:
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(chunk_size=256 * 1024):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    response.close()
+                    raise ResponseTooLarge(f"{response.request.method} {response.url}: the response body is larger "
+                                           f"than {self.max_response_bytes} bytes (after decoding); refused")
+                chunks.append(chunk)
+        except requests.exceptions.ContentDecodingError as exc:
+            raise requests.ConnectionError(f"the response body could not be decoded: {exc}") from None
+        content = b"".join(chunks)
+        response._content = content  # what response.content returns from now on
+        response._content_consumed = True
+        return content
 
     # Shorthands, each RFC 4918 §9 (methods) unless noted.
     def options(self, path: str = "", **kw) -> requests.Response:
