@@ -158,6 +158,57 @@ class DavClient:
         response._content_consumed = True
         return content
 
+    def raw_request(self, method: str, request_target: str, *, headers: dict | None = None,
+                    body: bytes = b"") -> tuple[int, dict[str, str], bytes]:
+        """Send a request whose request-target goes on the wire exactly as given (no encoding, no fragment
+        stripping), for checks about malformed or unusual request lines (RFC 9112 §3.2).
+
+        ``request_target`` is an origin-form path such as ``/dav/x/#frag``. The write guard judges the
+        target with any fragment removed. Returns (status, headers, body) and records the exchange.
+
+        Raises:
+            WriteOutsideRunCollection, OSError (connection trouble), http.client.HTTPException.
+        """
+        import base64
+        import http.client
+
+        parts = urlsplit(self.base)
+        method = method.upper()
+        url = f"{parts.scheme}://{parts.netloc}{request_target}"
+        if method in WRITE_METHODS and not within(url.split("#", 1)[0], self.write_scope):
+            raise WriteOutsideRunCollection(f"refused {method} {url}: Overstap writes only inside {self.write_scope}")
+        headers = dict(headers or {})
+        if self.target.credentials:
+            token = f"{self.target.credentials.username}:{self.target.credentials.password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
+        exchange = Exchange(method=method, url=url, request_headers=dict(headers), request_body=body[:BODY_LIMIT],
+                            request_body_size=len(body))
+        self.exchanges.append(exchange)
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = cls(parts.hostname, parts.port, timeout=self.timeout[1])
+        started = time.monotonic()
+        try:
+            conn.putrequest(method, request_target, skip_accept_encoding=True)
+            for name, value in headers.items():
+                conn.putheader(name, value)
+            if body:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body or None)
+            response = conn.getresponse()
+            data = response.read(self.max_response_bytes + 1)
+        except (OSError, http.client.HTTPException) as exc:
+            exchange.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            exchange.elapsed_s = time.monotonic() - started
+            conn.close()
+        if len(data) > self.max_response_bytes:
+            raise ResponseTooLarge(f"{method} {url}: the response body is larger than {self.max_response_bytes} bytes")
+        exchange.status, exchange.reason = response.status, response.reason
+        exchange.response_headers = dict(response.getheaders())
+        exchange.response_body, exchange.response_body_size = data[:BODY_LIMIT], len(data)
+        return response.status, exchange.response_headers, data
+
     # Shorthands, each RFC 4918 §9 (methods) unless noted.
     def options(self, path: str = "", **kw) -> requests.Response:
         """OPTIONS (RFC 9110 §9.3.7; DAV header per RFC 4918 §10.1)."""

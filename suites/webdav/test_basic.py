@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from conformance.dav import parse_dav_header
 from harness.checks import check
 
@@ -20,7 +22,7 @@ def test_options_dav_header(dav):
 
 
 @check("webdav/basic/options-class-2", clause="RFC 4918 §18.2", level="MUST", requires=WEBDAV,
-       optional="webdav-locking")
+       optional="webdav-locking", peer={"litmus": "locks/options"})
 def test_options_class_2(dav):
     response = dav.options("")
     classes = parse_dav_header([response.headers.get("DAV", "")])
@@ -79,6 +81,16 @@ def test_put_no_parent(dav):
                                          f"got {response.status_code}")
 
 
+@check("webdav/basic/mkcol-over-plain", clause="RFC 4918 §9.3.1", level="MUST", requires=WEBDAV,
+       peer={"litmus": "basic/mkcol_over_plain"})
+def test_mkcol_over_plain(dav):
+    dav.put("plain", b"not a collection\n", "text/plain")
+    response = dav.mkcol("plain")
+    assert response.status_code == 405, (f"MKCOL on a URL mapped to a plain resource must answer 405 Method Not "
+                                         f"Allowed, got {response.status_code}")
+    assert dav.get("plain").content == b"not a collection\n", "MKCOL over a plain resource changed its content"
+
+
 @check("webdav/basic/mkcol", clause="RFC 4918 §9.3", level="MUST", requires=WEBDAV,
        peer={"litmus": "basic/mkcol"})
 def test_mkcol(dav):
@@ -128,6 +140,18 @@ def test_delete(dav):
 def test_delete_null(dav):
     response = dav.delete("never-was.txt")
     assert response.status_code == 404, f"DELETE of a missing resource must answer 404, got {response.status_code}"
+
+
+@check("webdav/basic/delete-fragment", clause="RFC 9112 §3, RFC 3986 §3.5", level="SHOULD", requires=WEBDAV,
+       peer={"litmus": "basic/delete_fragment"})
+def test_delete_fragment(dav):
+    dav.mkcol("frag/")
+    target = urlsplit(dav.url("frag/")).path + "#ment"
+    status, _headers, _body = dav.raw_request("DELETE", target)
+    still_there = dav.propfind("frag/", depth="0").status_code == 207
+    assert still_there or status in (400, 301), (
+        f"DELETE with a fragment in the request-target ({target}) answered {status} and removed the collection; "
+        f"a request-line with '#' is invalid and should be refused with 400")
 
 
 @check("webdav/basic/delete-collection", clause="RFC 4918 §9.6.1", level="MUST", requires=WEBDAV,
