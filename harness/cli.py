@@ -68,6 +68,33 @@ def _cmd_expectations_update(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    import json
+
+    from conformance.files import check_file
+
+    invalid = 0
+    out = []
+    for name in args.files:
+        verdict = check_file(name)
+        invalid += not verdict.valid
+        if args.format == "json":
+            out.append({"file": name, **verdict.to_dict()})
+            continue
+        errors, warnings = len(verdict.errors), len(verdict.warnings)
+        print(f"{name}: {'valid' if verdict.valid else 'INVALID'} {verdict.kind} "
+              f"({errors} errors, {warnings} warnings)")
+        for f in verdict.findings:
+            where = f"line {f.line}: " if f.line else ""
+            scope = "/".join(p for p in (f.component, f.property) if p)
+            print(f"  {f.severity:<7} {f.clause}: {where}{scope + ': ' if scope else ''}{f.message}")
+    if args.format == "json":
+        print(json.dumps(out, indent=1, ensure_ascii=False))
+    elif len(args.files) > 1:
+        print(f"{len(args.files) - invalid} valid, {invalid} invalid")
+    return 1 if invalid else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="overstap",
@@ -124,6 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
                              "differs between them is recorded as intermittent")
     update.add_argument("--expectations", metavar="DIR", help="folder to write (default: the suites' own)")
     update.set_defaults(func=_cmd_expectations_update)
+
+    check_p = sub.add_parser(
+        "check", help="validate .ics and .vcf files (RFC 5545, RFC 6350, RFC 2426) and print the findings",
+        description="Validate files offline: iCalendar (RFC 5545) and vCard 4.0/3.0 (RFC 6350/RFC 2426). Each "
+                    "finding names its clause. Exit status: 0 when every file is valid, 1 when any is invalid.")
+    check_p.add_argument("files", nargs="+", metavar="FILE")
+    check_p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    check_p.set_defaults(func=_cmd_check)
 
     from harness.publish import add_commands as add_publish_commands
 
