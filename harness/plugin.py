@@ -64,6 +64,7 @@ class OverstapState:
         self.request_timeout = (DEFAULT_TIMEOUT[0], config.getoption("request_timeout"))
         self.pool: TargetPool | None = None
         self.results: list[dict] = []
+        self.usage_error: str | None = None  # a bad --target/--targets-file, reported after collection
         self.started = time.time()
         path = config.getoption("overstap_json")
         self.sink = open(path, "a", encoding="utf-8") if path else None
@@ -95,13 +96,21 @@ def _state(config: pytest.Config) -> OverstapState:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target" in metafunc.fixturenames:
+        state = _state(metafunc.config)
         try:
-            ids = _state(metafunc.config).ensure_pool().ids()
-        except pytest.UsageError:
-            raise
-        except Exception as exc:  # a bad targets file or an unknown product: say so, no traceback
-            raise pytest.UsageError(str(exc)) from None
+            ids = state.ensure_pool().ids()
+        except Exception as exc:  # no target, a bad targets file or an unknown product: say so, no traceback
+            # raised here it would become a collection error with a traceback per module; raised after
+            # collection (below) pytest prints "ERROR: <message>" and exits with status 4 (usage error)
+            state.usage_error = str(exc)
+            ids = []
         metafunc.parametrize("target", ids, indirect=True, scope="session", ids=ids)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    if _state(config).usage_error:
+        raise pytest.UsageError(_state(config).usage_error)
 
 
 @pytest.fixture(scope="session")

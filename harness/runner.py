@@ -100,6 +100,11 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
     except (expectations.ExpectationsError, ValueError, catalog.UnknownProduct) as exc:
         raise RunError(str(exc)) from None
 
+    for p in planned:  # a typo in CI's secrets is a setup error, not a regression of the target
+        missing = p.remote.missing_env() if p.remote else []
+        if missing:
+            raise RunError(f"target {p.id}: set the environment variable(s) {', '.join(missing)} "
+                           f"(named in {p.remote.source})")
     harness_errors: list[str] = []
     explicit = set(options.targets) - {"all"}
     jobs_dir = Path(tempfile.mkdtemp(prefix="overstap-run-"))

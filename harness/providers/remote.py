@@ -47,6 +47,10 @@ class RemoteEntry:
     source: str = ""
     extra: dict = field(default_factory=dict)
 
+    def missing_env(self) -> list[str]:
+        """Names of the credential environment variables this entry names that are not set."""
+        return [name for name in (self.username_env, self.password_env) if name and name not in os.environ]
+
 
 def load_targets_file(path: str | Path) -> list[RemoteEntry]:
     """Read and check a targets file.
@@ -125,7 +129,7 @@ class RemoteTarget:
         e = self.entry
         if not e.username_env and not e.password_env:
             return None
-        missing = [name for name in (e.username_env, e.password_env) if name and name not in os.environ]
+        missing = e.missing_env()
         if missing:
             raise TargetsFileError(f"target {e.id}: set the environment variable(s) {', '.join(missing)} "
                                    f"(named in {e.source})")
