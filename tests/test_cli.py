@@ -129,6 +129,17 @@ def test_exit_2_nothing_to_run(tmp_path, require):
     _assert_harness_error(proc, "skipped radicale: no requested suite applies", "nothing to run")
 
 
+def test_exit_0_empty_shard_writes_an_empty_report(tmp_path):
+    """A CI matrix wider than the (target, suite) units: shard 2/2 of a single unit has nothing to do."""
+    out = tmp_path / "out"
+    proc = overstap("run", "--target", "wsgidav", "--suite", "webdav", "--shard", "2/2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "is empty" in proc.stderr
+    report = load_json(out / "report.json")
+    validate(report)
+    assert report["results"] == [] and report["targets"] == []
+
+
 def test_exit_2_without_command():
     proc = overstap()
     assert proc.returncode == 2 and "usage: overstap" in proc.stdout

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-STATUS_MARK = {"PASS": "✓", "FAIL": "✗", "WARN": "!", "ERROR": "⚠", "TIMEOUT": "⌛", "SKIP": "–",
+STATUS_MARK = {"PASS": "✓", "FAIL": "✗", "WARN": "!", "ERROR": "⚠", "TIMEOUT": "◷", "SKIP": "–",
                "PRECONDITION_FAILED": "∅"}
 
 

@@ -49,6 +49,7 @@ def test_getetag_matches_etag(dav):
     if header is None:
         assert prop is None, "DAV:getetag is defined although GET returns no ETag header"
     else:
+        assert prop is not None, f"GET returns the ETag {header} but the resource has no DAV:getetag property"
         assert prop == header, f"DAV:getetag {prop!r} differs from the ETag header {header!r} of GET"
 
 
