@@ -35,6 +35,8 @@ CLAIMS = {
     "rclone": {"webdav", "webdav-locking"},
     "radicale": {"caldav", "carddav", "webdav-sync"},
     "xandikos": {"caldav", "carddav", "webdav-sync"},
+    "davical": {"caldav", "carddav", "webdav-sync", "caldav-scheduling"},
+    "cyrus": {"caldav", "carddav", "webdav-sync"},
 }
 NOT_CLAIMED = {
     "nginx": {"webdav-locking", "webdav-dead-properties", "caldav"},
@@ -52,6 +54,8 @@ VERSION_COMMANDS = {
     "nginx": (["nginx", "-v"], "nginx/{v}"),
     "lighttpd": (["lighttpd", "-v"], "lighttpd/{v}"),
     "rclone": (["rclone", "version"], "rclone v{v}"),
+    "davical": (["dpkg-query", "-W", "-f=${Version}", "davical"], "{v}"),
+    "cyrus": (["/usr/lib/cyrus/bin/master", "-V"], "cyrus-imapd {v}"),
 }
 PROPFIND_HEADERS = {"Depth": "0", "Content-Type": "application/xml; charset=utf-8"}
 PROPFIND_BODY = b'<?xml version="1.0" encoding="utf-8"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>'
