@@ -7,9 +7,11 @@ Public API::
     scan_content_lines(data: bytes, rules: LineRules) -> ScanResult     (used by the validators)
 
 ``check_file`` reads one file and hands its bytes to :func:`conformance.icalendar.validate_icalendar`
-(``.ics``, ``.ical``, ``.ifb``, ``.icalendar``) or :func:`conformance.vcard.validate_vcard`
-(``.vcf``, ``.vcard``); other names are sniffed by content (``BEGIN:VCALENDAR`` / ``BEGIN:VCARD``).
-Anything else gets an ``unsupported file type`` error (ODF comes later). It never raises for bad
+(``.ics``, ``.ical``, ``.ifb``, ``.icalendar``), :func:`conformance.vcard.validate_vcard`
+(``.vcf``, ``.vcard``) or :func:`conformance.odf.validate_odf` (``.odt``, ``.ods``, ``.odp``, ``.odg``,
+templates, ``.fodt``/``.fods``/``.fodp``/``.fodg``, or a zip whose ``mimetype`` is an ODF media type;
+schemas from ``conformance.odf.DEFAULT_SCHEMA_DIR``); other names are sniffed by content
+(``BEGIN:VCALENDAR`` / ``BEGIN:VCARD``). Anything else gets an ``unsupported file type`` error. It never raises for bad
 input: unreadable files, empty files, binary garbage, non-UTF-8, huge lines all become findings.
 An unexpected exception inside a validator becomes an error finding with clause
 ``"overstap"`` ("checker crashed: ..."), so a caller still gets a Verdict (and tests can assert
@@ -236,8 +238,12 @@ def scan_content_lines(data: bytes, rules: LineRules) -> ScanResult:
 
 
 def detect_kind(name: str, data: bytes) -> str:
-    """``"icalendar"``, ``"vcard"`` or ``"unknown"``, by file extension, else by the first line."""
+    """``"icalendar"``, ``"vcard"``, ``"odf"`` or ``"unknown"``, by file extension, else by content."""
     ext = Path(name).suffix.lower()
+    from conformance.odf import looks_like_odf
+
+    if looks_like_odf(name, data):
+        return "odf"
     if ext in _ICAL_EXT:
         return "icalendar"
     if ext in _VCARD_EXT:
@@ -274,6 +280,8 @@ def check_file(path: str | os.PathLike) -> Verdict:
         from conformance.icalendar import validate_icalendar as validate
     elif kind == "vcard":
         from conformance.vcard import validate_vcard as validate
+    elif kind == "odf":
+        from conformance.odf import validate_odf as validate  # schemas: conformance.odf.DEFAULT_SCHEMA_DIR
     else:
         return Verdict.from_findings(
             "unknown",
@@ -282,7 +290,7 @@ def check_file(path: str | os.PathLike) -> Verdict:
                     ERROR,
                     "overstap",
                     f"unsupported file type {p.suffix or '(no extension)'!s}: "
-                    "expected iCalendar (.ics) or vCard (.vcf)",
+                    "expected iCalendar (.ics), vCard (.vcf) or ODF (.odt, .ods, .odp, .odg, .fodt...)",
                 )
             ],
         )

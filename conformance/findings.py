@@ -87,6 +87,8 @@ class Verdict:
     valid: bool
     findings: list[Finding] = field(default_factory=list)
     kind: str = "unknown"
+    #: ODF only: "strict", "extended", "invalid", or None (not applicable / could not be judged).
+    conformance_class: str | None = None
 
     @classmethod
     def from_findings(cls, kind: str, findings: Iterable[Finding]) -> Verdict:
