@@ -105,9 +105,13 @@ class Verdict:
         return [f for f in self.findings if f.severity == WARNING]
 
     def to_dict(self) -> dict:
-        """``{"valid": bool, "kind": str, "findings": [Finding.to_dict(), ...]}``."""
-        return {
+        """``{"valid": bool, "kind": str, "findings": [Finding.to_dict(), ...]}`` plus
+        ``"conformance_class"`` when the verdict has one (ODF)."""
+        out = {
             "valid": self.valid,
             "kind": self.kind,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.conformance_class is not None:
+            out["conformance_class"] = self.conformance_class
+        return out

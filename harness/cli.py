@@ -68,21 +68,35 @@ def _cmd_expectations_update(args: argparse.Namespace) -> int:
     return 0
 
 
+ODF_SUFFIXES = (".odt", ".ods", ".odp", ".odg", ".odf", ".odc", ".odi", ".odm", ".ott", ".ots", ".otp", ".otg",
+                ".fodt", ".fods", ".fodp", ".fodg")
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     import json
 
+    import conformance.odf
     from conformance.files import check_file
+    from harness.schemas import SchemaDirNotFound, find_schema_dir
 
+    try:
+        conformance.odf.DEFAULT_SCHEMA_DIR = find_schema_dir(args.schemas)
+    except SchemaDirNotFound as exc:
+        if args.schemas or any(name.lower().endswith(ODF_SUFFIXES) for name in args.files):
+            print(f"overstap check: {exc}", file=sys.stderr)
+            return EXIT_HARNESS
     invalid = 0
     out = []
     for name in args.files:
         verdict = check_file(name)
-        invalid += not verdict.valid
+        bad = not verdict.valid or (args.strict and verdict.kind == "odf" and verdict.conformance_class != "strict")
+        invalid += bad
         if args.format == "json":
             out.append({"file": name, **verdict.to_dict()})
             continue
         errors, warnings = len(verdict.errors), len(verdict.warnings)
-        print(f"{name}: {'valid' if verdict.valid else 'INVALID'} {verdict.kind} "
+        klass = f", conformance class {verdict.conformance_class or 'not judged'}" if verdict.kind == "odf" else ""
+        print(f"{name}: {'valid' if verdict.valid else 'INVALID'} {verdict.kind}{klass} "
               f"({errors} errors, {warnings} warnings)")
         for f in verdict.findings:
             where = f"line {f.line}: " if f.line else ""
@@ -91,7 +105,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(out, indent=1, ensure_ascii=False))
     elif len(args.files) > 1:
-        print(f"{len(args.files) - invalid} valid, {invalid} invalid")
+        print(f"{len(args.files) - invalid} passed, {invalid} failed{' (--strict)' if args.strict else ''}")
     return 1 if invalid else 0
 
 
@@ -153,14 +167,26 @@ def build_parser() -> argparse.ArgumentParser:
     update.set_defaults(func=_cmd_expectations_update)
 
     check_p = sub.add_parser(
-        "check", help="validate .ics and .vcf files (RFC 5545, RFC 6350, RFC 2426) and print the findings",
-        description="Validate files offline: iCalendar (RFC 5545) and vCard 4.0/3.0 (RFC 6350/RFC 2426). Each "
-                    "finding names its clause. Exit status: 0 when every file is valid, 1 when any is invalid.")
+        "check", help="validate .ics, .vcf and ODF files offline and print the findings",
+        description="Validate files offline: iCalendar (RFC 5545), vCard 4.0/3.0 (RFC 6350/RFC 2426) and ODF "
+                    "packages (.odt, .ods, .odp...: package rules and the OASIS schema of the document's "
+                    "office:version, agreeing with jing). Each finding names its clause; an ODF document gets its "
+                    "conformance class: strict, extended (conforms once foreign markup is set aside) or invalid.",
+        epilog="Exit status: 0 when every file passes, 1 when any is invalid (with --strict also when an ODF "
+               "document is only extended-conformant or could not be judged), 2 when the ODF schemas are not found.")
     check_p.add_argument("files", nargs="+", metavar="FILE")
+    check_p.add_argument("--strict", action="store_true",
+                         help="ODF documents must reach strict conformance (exit 1 for extended)")
+    check_p.add_argument("--schemas", metavar="DIR",
+                         help="folder holding the OASIS ODF schemas (default: $OVERSTAP_ODF_SCHEMAS, the user cache, "
+                              "or ../shared/odf-schemas beside the checkout; `overstap schemas download` fills the cache)")
     check_p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     check_p.set_defaults(func=_cmd_check)
 
     from harness.publish import add_commands as add_publish_commands
+    from harness.schemas import add_commands as add_schema_commands
+
+    add_schema_commands(sub)
 
     add_publish_commands(sub)
     return parser
