@@ -69,6 +69,21 @@ def test_exit_1_on_unexpected_result(webdav_run):
     assert "Report: " in proc.stderr
 
 
+def test_exit_1_on_a_deliberately_broken_expectation(tmp_path):
+    """An expectation that says a passing check fails: the PASS is unexpected, so the run exits 1."""
+    exp_dir = tmp_path / "expectations"
+    exp_dir.mkdir()
+    (exp_dir / "wsgidav.toml").write_text(
+        '["webdav/basic/put-get"]\nstatus = "FAIL"\nreason = "deliberately wrong, to prove expectations decide"\n')
+    out = tmp_path / "out"
+    proc = overstap("run", "--target", "wsgidav", "--suite", "webdav", "--out", str(out),
+                    "--expectations", str(exp_dir), "-k", "test_put_get and not utf8")
+    assert proc.returncode == 1, proc.stderr
+    report = load_json(out / "report.json")
+    [result] = [r for r in report["results"] if r["check"] == "webdav/basic/put-get"]
+    assert result["status"] == "PASS" and result["expected"] is False and result["expected_status"] == "FAIL"
+
+
 # -- exit 2: harness errors -----------------------------------------------------------------------
 def _assert_harness_error(proc, *words):
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
