@@ -63,9 +63,12 @@ def secret_variants(secrets: list[str], username: str | None = None) -> list[str
     """Every form in which a secret may show up: itself and, with a user name, its Basic-auth token."""
     out = [s for s in secrets if s]
     if username:
-        for s in secrets:
-            if s:
-                out.append(base64.b64encode(f"{username}:{s}".encode()).decode())
+        for s in filter(None, secrets):
+            for encoding in ("utf-8", "latin-1"):  # requests encodes Basic credentials as Latin-1
+                try:
+                    out.append(base64.b64encode(f"{username}:{s}".encode(encoding)).decode())
+                except UnicodeEncodeError:
+                    pass
     return sorted(set(out), key=len, reverse=True)
 
 

@@ -47,13 +47,29 @@ def _normal_path(url: str) -> tuple[str, str]:
     return origin, path
 
 
+def _ambiguous(url: str) -> bool:
+    """True when servers may resolve the path of ``url`` in different places: it holds an encoded '/' or
+    '\\', or (once decoded) a '.', '..' or empty segment. RFC 3986 dot-removal keeps empty segments
+    ('x//..' pops only the empty one) and a server may remove dot-segments before or after decoding, so
+    e.g. ``/dav/overstap-RUN/a%2Fb/%2e%2e/%2e%2e`` is '/dav/overstap-RUN' decoded but '/dav/' raw."""
+    raw = urlsplit(url).path
+    if "%2f" in raw.lower() or "%5c" in raw.lower():
+        return True
+    segments = unquote(raw).split("/")[1:]
+    if segments and segments[-1] == "":  # the trailing slash of a collection
+        segments.pop()
+    return any(segment in ("", ".", "..") for segment in segments)
+
+
 def within(url: str, scope: str) -> bool:
-    """True when ``url`` names ``scope`` (a collection URL ending in ``/``) or something inside it."""
+    """True when ``url`` names ``scope`` (a collection URL ending in ``/``) or something inside it
+    (never when its path could be resolved elsewhere by some server: see :func:`_ambiguous`)."""
     origin, path = _normal_path(url)
     scope_origin, scope_path = _normal_path(scope)
-    if origin != scope_origin:
+    if origin != scope_origin or _ambiguous(url):
         return False
-    return path == scope_path.rstrip("/") or path.startswith(scope_path)
+    root = scope_path.rstrip("/")  # "/dav/overstap-RUN" must not admit its sibling "/dav/overstap-RUN-x"
+    return path == root or path.startswith(root + "/")
 
 
 class DavClient:
@@ -111,8 +127,9 @@ class DavClient:
         url = self.url(path)
         headers = dict(headers or {})
         if method in WRITE_METHODS:
-            destination = headers.get("Destination")
-            for candidate in (url, destination):
+            # header names are case-insensitive: "destination" is a Destination too (RFC 9110 §5.1)
+            destinations = [str(v) for k, v in headers.items() if k.lower() == "destination"]
+            for candidate in (url, *destinations):
                 if candidate and not within(urljoin(url, candidate), self.write_scope):
                     raise WriteOutsideRunCollection(
                         f"refused {method} {candidate}: Overstap writes only inside {self.write_scope}"
@@ -147,12 +164,15 @@ class DavClient:
             for chunk in response.iter_content(chunk_size=256 * 1024):
                 size += len(chunk)
                 if size > self.max_response_bytes:
+                    chunks.clear()  # the traceback keeps this frame alive: do not let it keep the body too
                     response.close()
                     raise ResponseTooLarge(f"{response.request.method} {response.url}: the response body is larger "
                                            f"than {self.max_response_bytes} bytes (after decoding); refused")
                 chunks.append(chunk)
         except requests.exceptions.ContentDecodingError as exc:
             raise requests.ConnectionError(f"the response body could not be decoded: {exc}") from None
+        except requests.exceptions.ChunkedEncodingError as exc:  # cut short: fewer bytes than Content-Length said
+            raise requests.ConnectionError(f"the response body was cut short: {exc}") from None
         content = b"".join(chunks)
         response._content = content  # what response.content returns from now on
         response._content_consumed = True
@@ -175,9 +195,13 @@ class DavClient:
         parts = urlsplit(self.base)
         method = method.upper()
         url = f"{parts.scheme}://{parts.netloc}{request_target}"
-        if method in WRITE_METHODS and not within(url.split("#", 1)[0], self.write_scope):
-            raise WriteOutsideRunCollection(f"refused {method} {url}: Overstap writes only inside {self.write_scope}")
         headers = dict(headers or {})
+        if method in WRITE_METHODS:
+            base_url = url.split("#", 1)[0]
+            for candidate in (base_url, *(str(v) for k, v in headers.items() if k.lower() == "destination")):
+                if not within(urljoin(base_url, candidate), self.write_scope):
+                    raise WriteOutsideRunCollection(
+                        f"refused {method} {candidate}: Overstap writes only inside {self.write_scope}")
         if self.target.credentials:
             token = f"{self.target.credentials.username}:{self.target.credentials.password}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(token).decode()

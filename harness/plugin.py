@@ -88,6 +88,7 @@ class OverstapState:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(id, clause, level, requires, optional, peer): an Overstap check")
     config.stash[STATE] = OverstapState(config)
+    config.pluginmanager.register(_PhaseAlarm(), "overstap-phase-alarm")
 
 
 def _state(config: pytest.Config) -> OverstapState:
@@ -117,7 +118,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def target(request: pytest.FixtureRequest):
     """The running :class:`harness.target.Target` for this parametrization (started on first use)."""
     pool = _state(request.config).ensure_pool()
-    return pool.start(request.param)
+    left, _interval = signal.getitimer(signal.ITIMER_REAL)
+    if not left or threading.current_thread() is not threading.main_thread():
+        return pool.start(request.param)
+    signal.setitimer(signal.ITIMER_REAL, max(left, START_ALLOWANCE_S))  # a start may take longer than a check
+    try:
+        return pool.start(request.param)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, left)  # the rest of the setup gets the check's own limit
 
 
 @pytest.fixture(scope="session")
@@ -144,8 +152,31 @@ def request_timeout(request: pytest.FixtureRequest) -> tuple[float, float]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     """Stop a check that runs past ``--check-timeout`` (SIGALRM interrupts a blocked socket read too)."""
+    yield from _alarm(item)
+
+
+class _PhaseAlarm:
+    """Bound a check's setup and teardown too (the run and check collections: a target that drips its
+    answer one byte at a time defeats every socket read timeout); a target's start gets
+    ``START_ALLOWANCE_S``. A class, registered in pytest_configure, because this module already has a
+    ``pytest_runtest_setup``."""
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        yield from _alarm(item, checks_only=True)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item):
+        yield from _alarm(item, checks_only=True)
+
+
+START_ALLOWANCE_S = 90.0  # a local product's start (DAViCal, Cyrus: ~25 s) or a remote start probe
+
+
+def _alarm(item: pytest.Item, checks_only: bool = False):
     limit = item.config.getoption("check_timeout")
     armed = bool(limit) and limit > 0 and threading.current_thread() is threading.main_thread()
+    armed = armed and not (checks_only and _check_marker(item)[0] is None)
     if armed:
         def expire(_signum, _frame):
             raise CheckTimeout(f"the check did not finish within {limit:g} s (--check-timeout)")
