@@ -100,6 +100,7 @@ class WireResponse:
         if self._content is not None:
             yield self._content
             return
+        finished = False
         try:
             while True:
                 try:
@@ -117,7 +118,10 @@ class WireResponse:
                 out = self._decoder.feed(data)
                 if out:
                     yield out
+            finished = True
         finally:
+            if not finished:  # abandoned or failed mid-body: the connection cannot carry another request
+                self.raw.close()
             self.close()
 
     def _read_all(self) -> bytes:
@@ -262,6 +266,9 @@ class Wire:
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(key)
                 raise requests.ConnectionError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
+            except BaseException:  # e.g. the check timeout's alarm mid-read: the connection is in an unknown state
+                self._drop(key)
+                raise
             break
 
         def done(response: WireResponse) -> None:
