@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness.catalog.base import untraversable
+
 SHUTDOWN_WAIT_S = 4.0
 READY_TIMEOUT_S = 30.0
 SERVERNAME = "localhost"  # also the SASL realm of the sasldb entry
@@ -90,20 +92,6 @@ def write_config(settings: dict) -> tuple[Path, Path]:
     cyrus_conf.write_text(_cyrus_conf(settings, imapd_conf, http=False))
     return imapd_conf, cyrus_conf
 
-
-def untraversable(path: Path, uid: int, gid: int) -> Path | None:
-    """The first folder above ``path`` that user ``uid``/``gid`` cannot enter (a private TMPDIR), or None."""
-    for folder in path.parents:
-        st = folder.stat()
-        if st.st_uid == uid:
-            bit = 0o100
-        elif st.st_gid == gid:
-            bit = 0o010
-        else:
-            bit = 0o001
-        if not st.st_mode & bit:
-            return folder
-    return None
 
 
 def _cyrus_conf(settings: dict, imapd_conf: Path, http: bool) -> str:

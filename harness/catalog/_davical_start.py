@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness.catalog.base import untraversable
+
 SHUTDOWN_WAIT_S = 4.0
 PG_READY_TIMEOUT_S = 30.0
 
@@ -52,20 +54,6 @@ def _chown(path: Path, uid: int, gid: int) -> None:
     for child in path.rglob("*"):
         os.chown(child, uid, gid, follow_symlinks=False)
 
-
-def untraversable(path: Path, uid: int, gid: int) -> Path | None:
-    """The first folder above ``path`` that user ``uid``/``gid`` cannot enter (a private TMPDIR), or None."""
-    for folder in path.parents:
-        st = folder.stat()
-        if st.st_uid == uid:
-            bit = 0o100
-        elif st.st_gid == gid:
-            bit = 0o010
-        else:
-            bit = 0o001
-        if not st.st_mode & bit:
-            return folder
-    return None
 
 
 def _sql_literal(text: str) -> str:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from harness.target import Credentials
 
@@ -31,6 +32,8 @@ class LocalSpec:
         env: extra environment variables for the process.
         credentials: the HTTP Basic credentials the product was configured with, if any.
         cwd: working directory (default: the target's work folder).
+        ready: for a server that does not speak HTTP (e.g. XML-RPC that 501s a GET), a callable that
+            returns True once the server answers; when set, the provider polls it instead of ``probe_url``.
     """
 
     argv: list[str]
@@ -39,6 +42,7 @@ class LocalSpec:
     env: dict[str, str] = field(default_factory=dict)
     credentials: Credentials | None = None
     cwd: Path | None = None
+    ready: Callable[[], bool] | None = None
 
 
 class Product:
@@ -55,6 +59,9 @@ class Product:
         install_hint: the command that installs the product when it is missing.
         binaries: executables that must be on PATH for a local start.
         services: endpoint keys a targets file must give for a remote deployment (e.g. ``("webdav",)``).
+        server: False for a tool that is no server (a converter run per document, a library): the local
+            provider then starts no process; it checks availability, reads the version and returns a
+            Target whose endpoints come from :meth:`tool_endpoints` (e.g. ``{"odf-roundtrip": "tool:ssconvert"}``).
     """
 
     name: str = ""
@@ -65,6 +72,7 @@ class Product:
     binaries: tuple[str, ...] = ()
     services: tuple[str, ...] = ("webdav",)
     local: bool = True
+    server: bool = True
 
     # -- availability and version -------------------------------------------------
     def missing(self) -> str | None:
@@ -98,6 +106,10 @@ class Product:
         keeps its data, configuration and log inside it.
         """
         raise NotImplementedError(f"{self.name} cannot be started locally")
+
+    def tool_endpoints(self) -> dict[str, str]:
+        """Endpoints of a tool that is no server (``server = False``): service -> ``tool:<name>`` locator."""
+        raise NotImplementedError(f"{self.name} is a server: it has local_spec(), not tool_endpoints()")
 
     def prepare_workdir(self, workdir: Path) -> None:
         """Hook for products that drop privileges: make ``workdir`` usable by the server's user."""
@@ -154,6 +166,24 @@ def sha_htpasswd_line(credentials: Credentials) -> str:
 
     digest = base64.b64encode(hashlib.sha1(credentials.password.encode()).digest()).decode()
     return f"{credentials.username}:{{SHA}}{digest}\n"
+
+
+def untraversable(path: Path, uid: int, gid: int) -> Path | None:
+    """The first folder above ``path`` that user ``uid``/``gid`` cannot enter (a private TMPDIR), or None.
+
+    Servers that drop root (PostgreSQL, Apache, Cyrus) must be able to reach their work folder.
+    """
+    for folder in path.parents:
+        st = folder.stat()
+        if st.st_uid == uid:
+            bit = 0o100
+        elif st.st_gid == gid:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not st.st_mode & bit:
+            return folder
+    return None
 
 
 def chown_tree(root: Path, ids: tuple[int, int] | None) -> None:
