@@ -3,6 +3,10 @@
 Each target gets a free port, a fresh temporary folder (data, configuration, log) and a guard
 process (:mod:`harness.providers._guard`) that takes the server down and removes the folder even
 when the harness itself is killed. Readiness is judged by probing the endpoint, never by sleeping.
+
+A product with ``server = False`` (a command-line converter or a library, e.g. ``ssconvert``) gets no
+process and no folder: :meth:`LocalTarget.start` checks that it is available, reads its version and
+returns a Target whose endpoints are the product's ``tool:`` locators.
 """
 
 from __future__ import annotations
@@ -76,6 +80,11 @@ class LocalTarget:
         if why:
             raise ProductUnavailable(why)
         version = self.product.local_version()
+        if not self.product.server:  # a tool run per document: nothing to start or stop
+            self.target = Target(id=self.target_id, product=self.product.name, version=version, provider="local",
+                                 capabilities=frozenset(self.product.capabilities),
+                                 endpoints=dict(self.product.tool_endpoints()))
+            return self.target
         last_error = None
         for _attempt in range(PORT_ATTEMPTS):  # a port can be taken between our probe and the bind
             try:
@@ -103,7 +112,7 @@ class LocalTarget:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C in the terminal reaches the harness, which stops us in order
             )
-        self._wait_ready(spec.probe_url, spec.credentials)
+        self._wait_ready(spec.probe_url, spec.credentials, spec.ready)
         secrets = [spec.credentials.password] if spec.credentials else []
         self.target = Target(
             id=self.target_id,
@@ -118,7 +127,7 @@ class LocalTarget:
         )
         return self.target
 
-    def _wait_ready(self, url: str, credentials) -> None:
+    def _wait_ready(self, url: str, credentials, ready=None) -> None:
         auth = (credentials.username, credentials.password) if credentials else None
         deadline = time.monotonic() + self.timeout_s
         delay = 0.02
@@ -129,12 +138,16 @@ class LocalTarget:
                         f"{self.product.name} exited with status {self.guard.returncode} before it answered "
                         f"{url}; its log ends with:\n{_tail(self.log_path)}"
                     )
-                try:
-                    response = session.get(url, auth=auth, timeout=2, allow_redirects=False)
-                    if response.status_code < 500:
+                if ready is not None:
+                    if ready():
                         return
-                except requests.RequestException:
-                    pass
+                else:
+                    try:
+                        response = session.get(url, auth=auth, timeout=2, allow_redirects=False)
+                        if response.status_code < 500:
+                            return
+                    except requests.RequestException:
+                        pass
                 if time.monotonic() > deadline:
                     raise TargetStartError(
                         f"{self.product.name} did not answer {url} within {self.timeout_s:.0f} s; "
