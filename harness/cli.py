@@ -2,6 +2,7 @@
 
     overstap targets                      list every product: available here? version? how to install
     overstap run [--suite S]... [--target T]... [--targets-file F] [--out DIR] [-k EXPR]
+                 [--moves/--no-moves] [--corpus DIR]
 
 Exit codes of ``run``: 0 when every result was expected, 1 when any was not, 2 on a harness error
 (bad arguments, an unusable targets file, a test process that broke, an interrupted run).
@@ -40,7 +41,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = RunOptions(suites=args.suite or [], targets=args.target or [], targets_file=args.targets_file,
                          out=Path(args.out), keyword=args.keyword, jobs=args.jobs,
                          request_timeout=args.request_timeout, check_timeout=args.check_timeout,
-                         expectations_dir=Path(args.expectations) if args.expectations else None)
+                         expectations_dir=Path(args.expectations) if args.expectations else None,
+                         moves=args.moves, corpus=Path(args.corpus) if args.corpus else None)
     try:
         if args.shard:
             options.shard = parse_shard(args.shard)
@@ -151,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "join the shards with `overstap merge`")
     run_p.add_argument("--expectations", metavar="DIR",
                        help="folder of <product>.toml expectation files (default: the suites' own)")
+    run_p.add_argument("--moves", action=argparse.BooleanOptionalAction, default=None,
+                       help="after the suites, move data between every pair of targets that share a capability "
+                            "and report what was lost (docs/moves.md). Default: on for a whole run or with "
+                            "--corpus; off when -k picks checks, and always off with --shard")
+    run_p.add_argument("--corpus", metavar="DIR",
+                       help="move your own files instead of fixtures/moves: .ics -> calendars, .vcf -> contacts, "
+                            "anything else -> WebDAV; invalid inputs are listed as rejected, not as losses")
     run_p.set_defaults(func=_cmd_run)
 
     exp = sub.add_parser("expectations", help="manage the known results per product (suites/expectations/)")

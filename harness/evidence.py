@@ -99,3 +99,14 @@ def _body_text(body: bytes, size: int, secrets: list[str]) -> str:
     if size > len(body):
         text += f"\n<... {size - len(body)} more bytes not kept>"
     return text
+
+
+def redact_tree(value, secrets: list[str]):
+    """A copy of a JSON-like value (dicts, lists, strings) with every secret redacted in every string."""
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {k: redact_tree(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_tree(v, secrets) for v in value]
+    return value

@@ -61,6 +61,19 @@ class RunOptions:
     check_timeout: float = 120.0
     shard: tuple[int, int] | None = None
     expectations_dir: Path | None = None
+    moves: bool | None = None  # the portability moves after the suites (docs/moves.md); None: see wants_moves
+    corpus: Path | None = None  # the user's files as the moves' payload instead of fixtures/moves
+
+
+    def wants_moves(self) -> bool:
+        """Whether the run ends with the moves phase: asked for explicitly (``--moves``, or a ``--corpus`` to
+        move), else for a whole run; never in a shard (``overstap merge`` joins no moves) nor when ``-k``
+        picks single checks, unless asked for."""
+        if self.shard:
+            return False
+        if self.moves is not None:
+            return self.moves
+        return self.corpus is not None or not self.keyword
 
 
 @dataclass
@@ -106,6 +119,13 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
             raise RunError(f"target {p.id}: set the environment variable(s) {', '.join(missing)} "
                            f"(named in {p.remote.source})")
     harness_errors: list[str] = []
+    payload = None
+    if options.wants_moves():
+        from harness import moves as moves_mod
+        try:
+            payload = moves_mod.load(options.corpus)
+        except OSError as exc:
+            raise RunError(f"--corpus: {exc}") from None
     explicit = set(options.targets) - {"all"}
     jobs_dir = Path(tempfile.mkdtemp(prefix="overstap-run-"))
     logs_dir = options.out / "logs"
@@ -191,8 +211,20 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
             if check["id"] not in done:
                 results.append(_missing_result(job, check, status, interrupted))
     shutil.rmtree(jobs_dir, ignore_errors=True)
+    moves = None
+    if payload is not None and not interrupted:
+        moves = []
+        try:
+            moves, errors = moves_mod.run_phase([j.planned for j in jobs], payload, run_id, stream,
+                                                workers=max(2, options.jobs or 8),
+                                                timeout=(5.0, options.request_timeout))
+            harness_errors.extend(errors)
+        except KeyboardInterrupt:
+            interrupted = True
+            harness_errors.append("the run was interrupted during the moves")
     report = build_report(targets=targets, results=results, started=started, finished=time.time(),
-                          suites=suites, known=known, interrupted=interrupted)
+                          suites=suites, known=known, interrupted=interrupted, moves=moves,
+                          rejected_inputs=payload.rejected if moves is not None else None)
     paths = write_outputs(report, options.out)
     summary = report["summary"]
     _say(stream, f"{summary['total']} results: " + ", ".join(f"{n} {s}" for s, n in summary["by_status"].items())

@@ -54,21 +54,33 @@ class _Decoder:
         else:
             self.zlib = None
 
-    def feed(self, data: bytes) -> bytes:
-        if self.zlib is None:
-            out = data
-        else:
-            try:
-                # max_length bounds the output of this call: a bomb cannot inflate past the limit at once
-                out = self.zlib.decompress(data, self.limit - self.produced + 1)
-            except zlib.error as exc:
-                raise requests.exceptions.ContentDecodingError(f"the body is not valid {exc}") from None
-            if self.zlib.unconsumed_tail:
+    STEP = 1024 * 1024  # decoded bytes produced per step: a bomb never inflates more than this at once
+
+    def feed(self, data: bytes):
+        """Yield the decoded form of ``data`` in pieces of at most :data:`STEP` bytes.
+
+        Raises:
+            BodyTooLarge: past ``limit`` decoded bytes in total.
+            requests.exceptions.ContentDecodingError: the encoded stream is corrupt.
+        """
+        while data:
+            if self.zlib is None:
+                out, data = data, b""
+            else:
+                try:
+                    out = self.zlib.decompress(data, self.STEP)
+                except zlib.error as exc:
+                    raise requests.exceptions.ContentDecodingError(f"the body is not valid {exc}") from None
+                data = self.zlib.unconsumed_tail
+            self.produced += len(out)
+            if self.produced > self.limit:
                 raise BodyTooLarge(f"the decoded body is larger than {self.limit} bytes")
-        self.produced += len(out)
-        if self.produced > self.limit:
-            raise BodyTooLarge(f"the decoded body is larger than {self.limit} bytes")
-        return out
+            if out:
+                yield out
+            elif self.zlib is not None and data:
+                continue
+            else:
+                break
 
 
 class WireResponse:
@@ -115,9 +127,7 @@ class WireResponse:
                         raise requests.ConnectionError(f"the response body was cut short: {missing} bytes of the "
                                                        f"announced Content-Length never came")
                     break
-                out = self._decoder.feed(data)
-                if out:
-                    yield out
+                yield from self._decoder.feed(data)
             finished = True
         finally:
             if not finished:  # abandoned or failed mid-body: the connection cannot carry another request

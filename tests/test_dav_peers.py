@@ -34,7 +34,7 @@ from conformance.multistatus import parse_multistatus
 from harness import catalog
 from harness.http import DavClient
 from harness.providers.local import LocalTarget
-from tests.conftest import REPO, REQUIRE_ALL, overstap, require_now
+from conftest import REPO, REQUIRE_ALL, overstap, require_now
 
 PRODUCTS = ("radicale", "xandikos")
 PEER_TABLE = REPO / "docs" / "peers-caldav.md"

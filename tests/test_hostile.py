@@ -35,9 +35,9 @@ from conformance.xml import XMLProblem, iter_events, parse_xml
 from harness.http import DavClient, ResponseTooLarge
 from harness.plugin import CheckTimeout, classify
 from harness.target import Credentials, Target
-from tests.conftest import overstap_bin, require_now
-from tests.hostile import odf
-from tests.hostile.server import FAULTS, ConnectionRecorder, HostileServer
+from conftest import overstap_bin, require_now
+from hostile import odf
+from hostile.server import FAULTS, ConnectionRecorder, HostileServer
 
 SECRET_MARKER = "OVERSTAP-SECRET-MARKER-7f3c9a"
 PASSWORD = "hostile-pw-Zq8!x"
@@ -129,7 +129,7 @@ def test_davclient_huge_body_at_the_default_limit_is_refused_without_holding_it_
 def test_xml_parsers_fetch_nothing(hostile):
     """parse_xml and the streaming iter_events refuse the XXE bodies and never open the file or the listener."""
     server, _other, recorder, secret = hostile
-    from tests.hostile.server import xxe_file_body, xxe_net_body, BILLION_LAUGHS
+    from hostile.server import xxe_file_body, xxe_net_body, BILLION_LAUGHS
 
     for body in (xxe_file_body(secret), xxe_net_body(recorder.url), BILLION_LAUGHS):
         with pytest.raises(XMLProblem) as caught:

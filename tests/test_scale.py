@@ -17,7 +17,7 @@ import pytest
 
 from conformance.multistatus import iter_responses
 from harness.http import DavClient
-from tests.conftest import require_now
+from conftest import require_now
 
 N = 10_000
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import overstap_bin, require_now
-from tests.hostile.server import HostileServer
+from conftest import overstap_bin, require_now
+from hostile.server import HostileServer
 
 REMOTE_PASSWORD = "Remote-pw-0f9a:ümlaut+/=%20~"  # odd characters on purpose
 KEYWORD = "test_basic and (options_dav_header or put_get) or propfind_depth or test_locks and lock_shared"

@@ -29,8 +29,8 @@ from hypothesis import given, settings, strategies as st
 
 from harness.http import WRITE_METHODS, DavClient, WriteOutsideRunCollection, within
 from harness.target import Credentials, Target
-from tests.conftest import overstap_bin, require_now
-from tests.hostile.server import HostileServer
+from conftest import overstap_bin, require_now
+from hostile.server import HostileServer
 
 RUN = "overstap-RUN"
 GUARDED = ["PUT", "DELETE", "MOVE", "COPY", "PROPPATCH", "MKCOL", "LOCK", "UNLOCK", "MKCALENDAR", "ACL", "POST", "PATCH"]

@@ -42,7 +42,11 @@ def render_html(report: dict) -> str:
     by_target = defaultdict(list)
     for r in report["results"]:
         by_target[r["target"]].append(r)
+    from harness.report.site import _move_matrices, slug
+
+    env.filters["slug"] = slug
     return env.get_template("index.html").render(
         report=report, cells=overview(report), by_target=by_target, marks=STATUS_MARK,
         suites=sorted({r["suite"] for r in report["results"]}),
+        move_kinds=_move_matrices(report.get("moves") or []),
     )

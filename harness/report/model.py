@@ -31,7 +31,8 @@ def schema() -> dict:
 
 
 def build_report(*, targets: list[dict], results: list[dict], started: float, finished: float, suites: list[str],
-                 known: dict | None = None, interrupted: bool = False) -> dict:
+                 known: dict | None = None, interrupted: bool = False, moves: list[dict] | None = None,
+                 rejected_inputs: list[dict] | None = None) -> dict:
     """Assemble report.json.
 
     Args:
@@ -41,6 +42,8 @@ def build_report(*, targets: list[dict], results: list[dict], started: float, fi
         suites: the suites this run asked for.
         known: expectations (see :func:`harness.expectations.load`); ``None`` loads the default folder.
         interrupted: the run was stopped before it finished.
+        moves: ``moves[]`` entries of the portability moves (docs/moves.md); left out of the report when None.
+        rejected_inputs: payload files not moved because they were invalid to begin with (with ``moves``).
 
     Returns:
         the report as a JSON-ready dict; results sorted by target, then check id.
@@ -60,7 +63,7 @@ def build_report(*, targets: list[dict], results: list[dict], started: float, fi
                 entry["intermittent"] = True
         out_results.append(entry)
     counts = Counter(r["status"] for r in out_results)
-    return {
+    report = {
         "schema": SCHEMA_ID,
         "run_info": {
             "harness_version": __version__,
@@ -81,6 +84,10 @@ def build_report(*, targets: list[dict], results: list[dict], started: float, fi
             "by_status": dict(sorted(counts.items())),
         },
     }
+    if moves is not None:
+        report["moves"] = moves
+        report["rejected_inputs"] = list(rejected_inputs or [])
+    return report
 
 
 def validate(report: dict) -> None:

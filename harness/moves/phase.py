@@ -1,0 +1,114 @@
+"""The moves phase of ``overstap run``: start the targets, run every ordered pair per kind, stop the targets.
+
+Pairs: for each kind, every ordered pair (A, B), A != B, of targets that claim the kind's capability
+(calendar: ``caldav``; contacts: ``carddav``; files: ``webdav``). Targets are started concurrently
+(:class:`harness.targets.TargetPool`), moves run in a thread pool; a target that moves in several
+pairs at once is fine, since every move has its own collections.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, as_completed, wait
+from typing import Callable, TextIO
+
+from harness.moves.engine import MoveSpec, run_move
+from harness.moves.payload import Payload
+from harness.evidence import redact_text, redact_tree, secret_variants
+from harness.target import Target
+from harness.targets import Planned, TargetPool
+
+CAPABILITY = {"calendar": "caldav", "contacts": "carddav", "files": "webdav"}
+# "documents" (ODF through office tools) is a later kind: add its capability here and a mover in engine.py.
+
+
+def plan_pairs(targets: list[tuple[str, frozenset[str]]], kinds: tuple[str, ...] = tuple(CAPABILITY)) -> list[tuple[str, str, str]]:
+    """``[(kind, source id, destination id)]`` for every ordered pair sharing the kind's capability."""
+    out = []
+    for kind in kinds:
+        able = [tid for tid, caps in targets if CAPABILITY[kind] in caps]
+        out += [(kind, a, b) for a in able for b in able if a != b]
+    return out
+
+
+def run_pairs(started: dict[str, Target], pairs: list[tuple[str, str, str]], payload: Payload, run_id: str,
+              workers: int = 8, timeout: tuple[float, float] = (5.0, 60.0),
+              progress: Callable[[dict], None] | None = None) -> list[dict]:
+    """Run the moves of ``pairs`` on running targets; the entries in a stable order (kind, source, destination)."""
+    specs = [MoveSpec(kind, started[a], started[b], payload.items[kind], run_id, timeout)
+             for kind, a, b in pairs if payload.items[kind]]
+    moves = []
+    pending = list(specs)
+    busy: set[tuple[str, str]] = set()  # (target id, kind) with a move running
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while pending or running:
+            # one move per target and kind at a time: servers such as Cyrus keep a UID unique across all
+            # of a user's calendars (RFC 4791 §5.3.2.1 no-uid-conflict), so two moves of the same items
+            # into one target at once would collide with each other, which no real move does.
+            for spec in list(pending):
+                if len(running) >= workers:
+                    break
+                keys = {(spec.source.id, spec.kind), (spec.destination.id, spec.kind)}
+                if keys & busy:
+                    continue
+                pending.remove(spec)
+                busy |= keys
+                running[pool.submit(run_move, spec)] = keys
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                busy -= running.pop(future)
+                entry = future.result()
+                moves.append(entry)
+                if progress:
+                    progress(entry)
+    return sorted(moves, key=lambda m: (m["kind"], m["source"], m["destination"]))
+
+
+def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: TextIO = sys.stderr,
+              workers: int = 8, timeout: tuple[float, float] = (5.0, 60.0)) -> tuple[list[dict], list[str]]:
+    """Start the targets the pairs need, run the moves, stop the targets.
+
+    Returns (moves[] entries, harness errors as text).
+    """
+    kinds = tuple(k for k in CAPABILITY if payload.items[k])
+    usable = [(p.id, p.capabilities) for p in planned if not p.unavailable]
+    pairs = plan_pairs(usable, kinds)
+    if not pairs:
+        return [], []
+    needed = sorted({t for _, a, b in pairs for t in (a, b)})
+    pool = TargetPool([p for p in planned if p.id in needed])
+    started: dict[str, Target] = {}
+    errors: list[str] = []
+    t0 = time.monotonic()
+    print(f"moves: starting {', '.join(needed)}", file=stream, flush=True)
+    try:
+        with ThreadPoolExecutor(max_workers=len(needed)) as starter:
+            futures = {starter.submit(pool.start, tid): tid for tid in needed}
+            for future in as_completed(futures):
+                tid = futures[future]
+                try:
+                    started[tid] = future.result()
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"moves: {tid} did not start: {exc}")
+        runnable = [(k, a, b) for k, a, b in pairs if a in started and b in started]
+        print(f"moves: {len(runnable)} moves ({len(payload.items['calendar'])} calendar, "
+              f"{len(payload.items['contacts'])} contacts, {len(payload.items['files'])} files items each); "
+              f"targets up in {time.monotonic() - t0:.1f} s", file=stream, flush=True)
+
+        def say(m: dict) -> None:
+            state = m.get("error") or f"{m['items_intact']}/{m['items']} intact, {len(m['losses'])} losses"
+            print(f"  move {m['kind']:<8} {m['source']:>8} -> {m['destination']:<8} {state} "
+                  f"({m['duration_s']:.1f} s)", file=stream, flush=True)
+
+        moves = run_pairs(started, runnable, payload, run_id, workers, timeout, say)
+        # a target may echo credentials into what the moves read back: redact as for check evidence
+        secrets = [s for t in started.values() if t.credentials
+                   for s in secret_variants(t.secrets, t.credentials.username)]
+        moves = redact_tree(moves, sorted(set(secrets), key=len, reverse=True))
+        errors = [redact_text(e, secrets) for e in errors]
+    finally:
+        pool.stop_all()
+    print(f"moves: done in {time.monotonic() - t0:.1f} s", file=stream, flush=True)
+    return moves, errors
