@@ -105,8 +105,8 @@ def _new_parser() -> etree.XMLParser:
     return parser
 
 
-def _refuse_dangerous_doctype(docinfo: etree.DocInfo) -> None:
-    """Raise XMLProblem if the DOCTYPE declares entities or depends on an external DTD."""
+def _refuse_dangerous_doctype(docinfo: etree.DocInfo, allow_external_dtd: bool = False) -> None:
+    """Raise XMLProblem if the DOCTYPE declares entities or (unless allowed) names an external DTD."""
     dtd = docinfo.internalDTD
     if dtd is not None:
         entities = list(dtd.iterentities())
@@ -122,7 +122,7 @@ def _refuse_dangerous_doctype(docinfo: etree.DocInfo) -> None:
                 "('billion laughs') and external-entity attacks (XXE)",
                 kind="entities",
             )
-    if docinfo.system_url or docinfo.public_id:
+    if (docinfo.system_url or docinfo.public_id) and not allow_external_dtd:
         ident = docinfo.system_url or docinfo.public_id
         raise XMLProblem(
             f"refused: the DOCTYPE refers to an external DTD ({ident!r}); external DTDs are "
@@ -173,13 +173,18 @@ def _problem_from_syntax_error(
     )
 
 
-def parse_xml(data: bytes, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> etree._Element:
+def parse_xml(data: bytes, *, max_bytes: int | None = DEFAULT_MAX_BYTES,
+              allow_external_dtd: bool = False) -> etree._Element:
     """Parse one XML document from bytes, safely, and return its root element.
 
     Args:
         data: the document as received (``bytes``, ``bytearray`` or ``memoryview``); the
             encoding comes from the XML declaration / BOM, defaulting to UTF-8 (XML 1.0 §4.3.3).
         max_bytes: refuse bodies longer than this (``None``: no limit).
+        allow_external_dtd: accept a DOCTYPE that only *names* an external DTD (as OpenOffice.org 1.x
+            manifests and AbiWord do). The DTD is still never loaded, so the document was parsed without
+            it: an entity it would have defined is an undefined-entity error. Entity declarations are
+            refused either way.
 
     Returns:
         The root ``lxml.etree._Element``. Comments and processing instructions are kept.
@@ -211,7 +216,7 @@ def parse_xml(data: bytes, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> etre
         raise _problem_from_syntax_error(exc, parser.error_log) from exc
     if root is None:  # pragma: no cover - lxml raises for documents without an element
         raise XMLProblem("no root element found", kind="malformed")
-    _refuse_dangerous_doctype(root.getroottree().docinfo)
+    _refuse_dangerous_doctype(root.getroottree().docinfo, allow_external_dtd)
     return root
 
 

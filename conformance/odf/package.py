@@ -270,10 +270,16 @@ def read_package(data: bytes, *, limits: Limits = Limits(), version_hint: str | 
 
 def _read_manifest(data: bytes, find: list[Finding], clause) -> Manifest | None:
     try:
-        root = parse_xml(data, max_bytes=None)
+        root = parse_xml(data, max_bytes=None, allow_external_dtd=True)
     except XMLProblem as exc:
         find.append(Finding(ERROR, clause("3.2"), f"not well-formed XML: {exc}", line=exc.line, component=MANIFEST))
         return None
+    docinfo = root.getroottree().docinfo
+    if docinfo.system_url or docinfo.public_id:
+        find.append(Finding(WARNING, clause("3.2"), f"the manifest names an external DTD "
+                            f"({docinfo.system_url or docinfo.public_id!r}); ODF defines the manifest by its RELAX NG "
+                            f"schema only, so the DTD was not loaded and the manifest was judged without it",
+                            component=MANIFEST))
     if root.tag != f"{{{MANIFEST_NS}}}manifest":
         find.append(Finding(ERROR, clause("3.2"), f"root element is {root.tag}, not manifest:manifest",
                             line=root.sourceline, component=MANIFEST))
