@@ -10,7 +10,9 @@ Statuses are ordered from best to worst, and only *applicable* statuses are comp
 - **changed**: the status changed but the order does not say better or worse: between applicable and
   not applicable (PASS -> SKIP, PRECONDITION_FAILED -> FAIL), between the two not-applicable
   statuses, or between ERROR and TIMEOUT;
-- **new**: the check × target is only in the new run; **gone**: only in the old run.
+- **new**: the check × target is only in the new run; **gone**: only in the old run;
+- **intermittent**: the status flipped between statuses that an expectation lists for an intermittent
+  result (``intermittent`` in the new report): known flakiness, never a regression.
 
 Results are keyed by (target id, check id). A target whose product version differs between the runs
 is listed in ``targets`` with both versions (its results are still compared by target id).
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 
 RANK = {"PASS": 0, "WARN": 1, "FAIL": 2, "ERROR": 3, "TIMEOUT": 3}
 NOT_APPLICABLE = {"SKIP", "PRECONDITION_FAILED"}
-KINDS = ("regressed", "improved", "changed", "new", "gone")
+KINDS = ("regressed", "improved", "changed", "new", "gone", "intermittent")
 
 
 def classify(old: str | None, new: str | None) -> str | None:
@@ -95,6 +97,8 @@ def diff_reports(old: dict, new: dict) -> Diff:
         kind = classify(a["status"] if a else None, b["status"] if b else None)
         if kind is None:
             continue
+        if a and b and b.get("intermittent") and {a["status"], b["status"]} <= set(b.get("expected_status", "").split("|")):
+            kind = "intermittent"
         ref = b or a
         changes.append({"kind": kind, "target": key[0], "check": key[1], "suite": ref["suite"],
                         "old": a["status"] if a else None, "new": b["status"] if b else None,
