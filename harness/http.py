@@ -48,6 +48,13 @@ def _normal_path(url: str) -> tuple[str, str]:
     return origin, path
 
 
+def _origin_key(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of ``url``, as harness.wire.Wire compares origins."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80)
+
+
 def _ambiguous(url: str) -> bool:
     """True when servers may resolve the path of ``url`` in different places: it holds an encoded '/' or
     '\\', or (once decoded) a '.', '..' or empty segment. RFC 3986 dot-removal keeps empty segments
@@ -56,10 +63,15 @@ def _ambiguous(url: str) -> bool:
     raw = urlsplit(url).path
     if "%2f" in raw.lower() or "%5c" in raw.lower():
         return True
-    segments = unquote(raw).split("/")[1:]
+    decoded = unquote(raw)
+    if "\\" in decoded:  # some servers take a backslash as a separator
+        return True
+    segments = decoded.split("/")[1:]
     if segments and segments[-1] == "":  # the trailing slash of a collection
         segments.pop()
-    return any(segment in ("", ".", "..") for segment in segments)
+    # ".." and "." with path parameters (Tomcat's "..;x") are dot-segments to some servers
+    return any(segment.split(";", 1)[0] in ("", ".", "..") and (segment in ("", ".", "..") or segment.startswith("."))
+               for segment in segments)
 
 
 def within(url: str, scope: str) -> bool:
@@ -95,6 +107,8 @@ class DavClient:
         # persistent connections shared by every client made from this one (see harness/wire.py for why
         # not requests: about 4x less CPU per request, which is most of a check's time)
         self.session = session or Wire()
+        if self.session.auth_origins is None:  # credentials go only to the target's own endpoints
+            self.session.auth_origins = {_origin_key(url) for url in target.endpoints.values()} or None
         if target.credentials:
             self.session.auth = (target.credentials.username, target.credentials.password)
         self.exchanges: list[Exchange] = []

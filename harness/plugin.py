@@ -51,8 +51,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--overstap-out", metavar="DIR", help="write report.json, junit.xml and index.html into DIR")
 
 
-class CheckTimeout(Exception):
-    """The check ran past ``--check-timeout`` seconds and was stopped."""
+class CheckTimeout(BaseException):
+    """The check ran past ``--check-timeout`` seconds and was stopped.
+
+    A BaseException, so that a check's ``except Exception`` cannot swallow it and turn a timeout into FAIL.
+    """
 
 
 class OverstapState:

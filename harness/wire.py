@@ -16,6 +16,7 @@ decoding, so a decompression bomb cannot exhaust memory.
 from __future__ import annotations
 
 import http.client
+import select
 import socket
 import ssl
 import zlib
@@ -34,6 +35,18 @@ DEFAULT_HEADERS = {
     "Connection": "keep-alive",
 }
 READ_CHUNK = 256 * 1024
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT", "TRACE"})
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """True when an idle kept-alive socket is readable: the server closed it (or sent something unasked)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class BodyTooLarge(RuntimeError):
@@ -98,6 +111,7 @@ class WireResponse:
         self._content: bytes | None = None
         self._on_done = on_done
         self._decoder = _Decoder(self.headers.get("Content-Encoding", ""), max_bytes)
+        self.complete = False  # the whole body was read: the connection may carry the next request
 
     @property
     def ok(self) -> bool:
@@ -130,8 +144,8 @@ class WireResponse:
                 yield from self._decoder.feed(data)
             finished = True
         finally:
-            if not finished:  # abandoned or failed mid-body: the connection cannot carry another request
-                self.raw.close()
+            self.complete = finished  # abandoned or failed mid-body: the connection must not be reused
+            self.raw.close()  # releases the response; the socket stays with the connection (http.client)
             self.close()
 
     def _read_all(self) -> bytes:
@@ -184,6 +198,9 @@ class Wire:
 
     def __init__(self):
         self.auth: tuple[str, str] | None = None
+        # origins (scheme, host, port) that may receive the credentials; None: any. Set to the target's
+        # own endpoints so that an href or Location a target supplies cannot collect them elsewhere.
+        self.auth_origins: set[tuple[str, str, int]] | None = None
         self.verify = True
         self.trust_env = False  # for compatibility with code that sets it on a requests.Session
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
@@ -222,6 +239,7 @@ class Wire:
             requests.ConnectTimeout, requests.ReadTimeout, requests.ConnectionError: transport trouble.
             BodyTooLarge: the decoded body is larger than ``max_bytes`` (when not streaming).
         """
+        url = requests.utils.requote_uri(url)  # http.client sends the request line as ASCII
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
@@ -230,7 +248,7 @@ class Wire:
         port = parts.port or (443 if scheme == "https" else 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         sent = dict(DEFAULT_HEADERS)
-        if self.auth is not None:
+        if self.auth is not None and (self.auth_origins is None or (scheme, host, port) in self.auth_origins):
             import base64
 
             token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
@@ -251,16 +269,22 @@ class Wire:
         key = (scheme, host, port)
         if key in self._outstanding:  # the last response's body was never read: that connection is unusable
             self._drop(key)
+        safe = method.upper() in SAFE_METHODS
         for attempt in (1, 2):
             conn = self._connection(scheme, host, port, timeout[0])
+            if conn.sock is not None and _dropped(conn.sock):  # the server closed it while it was idle
+                self._drop(key)
+                conn = self._connection(scheme, host, port, timeout[0])
             reused = conn.sock is not None
             connected = reused
+            sent_all = False
             try:
                 if conn.sock is None:
                     conn.connect()
                     connected = True
                 conn.sock.settimeout(timeout[1])
                 conn.request(method, target, body=body, headers=sent)
+                sent_all = True
                 raw = conn.getresponse()
             except socket.timeout as exc:
                 self._drop(key)
@@ -269,8 +293,10 @@ class Wire:
                 raise requests.ReadTimeout(f"{method} {url}: read timed out after {timeout[1]} s") from None
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self._drop(key)
-                # a kept-alive connection the server closed meanwhile: send once more on a new one
-                if reused and attempt == 1 and (body is None or isinstance(body, (bytes, bytearray))):
+                # a kept-alive connection the server closed meanwhile: send once more on a new one, unless the
+                # server may already have acted on a request that is not safe to repeat (RFC 9110 §9.2.1)
+                if reused and attempt == 1 and (body is None or isinstance(body, (bytes, bytearray))) \
+                        and (safe or not sent_all):
                     continue
                 raise requests.ConnectionError(f"{method} {url}: {type(exc).__name__}: {exc}") from None
             except (OSError, http.client.HTTPException) as exc:
@@ -285,7 +311,7 @@ class Wire:
             # keep the connection only when the whole body was read and the server keeps it open
             if self._outstanding.get(key) is response:
                 del self._outstanding[key]
-            if response.raw.will_close or not response.raw.isclosed():
+            if response.raw.will_close or not response.complete:
                 if self._connections.get(key) is conn:
                     self._drop(key)
 

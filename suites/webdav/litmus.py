@@ -160,7 +160,7 @@ def run_litmus(url: str, user: str | None, password: str | None, groups=GROUPS, 
     session.trust_env = False
     if user:
         session.auth = (user, password or "")
-    made = session.request("MKCOL", coll, timeout=30)
+    made = session.request("MKCOL", coll, timeout=30, allow_redirects=False)
     if made.status_code != 201:
         raise LitmusError(f"MKCOL {coll} answered {made.status_code}; cannot give litmus a collection")
     workdir = tempfile.mkdtemp(prefix="litmus-peer-")
@@ -184,7 +184,7 @@ def run_litmus(url: str, user: str | None, password: str | None, groups=GROUPS, 
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         try:
-            session.request("DELETE", coll, timeout=30)
+            session.request("DELETE", coll, timeout=30, allow_redirects=False)
         finally:
             session.close()
     raw = "".join(chunks)

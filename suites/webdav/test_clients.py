@@ -162,6 +162,7 @@ class _Webdav3:
             if candidate and method.upper() in WRITE_METHODS and not within(candidate, self.tree_url):
                 raise WriteOutsideRunCollection(f"webdavclient3 asked for {method} {candidate}, a write outside "
                                                 f"{self.tree_url}; not sent")
+        kw["allow_redirects"] = False  # a redirect would re-send the request to a URL nobody checked
         exchange = Exchange(method=method.upper(), url=url, request_headers=dict(headers))
         self.trail.append(exchange)
         try:
