@@ -59,7 +59,7 @@ def _cmd_expectations_update(args: argparse.Namespace) -> int:
     try:
         reports = [load_report(Path(run)) for run in args.run]
         directory = Path(args.expectations) if args.expectations else expectations.default_dir()
-        counts = expectations.update_from_reports(reports, directory)
+        counts = expectations.update_from_reports(reports, directory, pin_versions=args.pin_versions)
     except (ReportError, expectations.ExpectationsError) as exc:
         print(f"overstap expectations update: {exc}", file=sys.stderr)
         return EXIT_HARNESS
@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="report.json, or the folder that holds it; with several runs, a result that "
                              "differs between them is recorded as intermittent")
     update.add_argument("--expectations", metavar="DIR", help="folder to write (default: the suites' own)")
+    update.add_argument("--pin-versions", action="store_true",
+                        help="limit new expectations to the exact product version of the run (an upgrade then makes "
+                             "them unexpected until triaged); default: every version")
     update.set_defaults(func=_cmd_expectations_update)
 
     check_p = sub.add_parser(

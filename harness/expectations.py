@@ -145,12 +145,14 @@ def dump(product: dict[str, Expectation]) -> str:
     return "\n".join(lines)
 
 
-def update_from_reports(reports: list[dict], directory: Path) -> dict[str, int]:
+def update_from_reports(reports: list[dict], directory: Path, pin_versions: bool = False) -> dict[str, int]:
     """Rewrite the expectation files in ``directory`` so that every result of ``reports`` is expected.
 
     For each product, check and version, the statuses the runs gave are gathered: one status that is
-    not expected by default becomes an expectation (``versions = "==<version>"`` when the version is
-    PEP 440; the message as reason unless a reason was already written); several statuses (a result
+    not expected by default becomes an expectation (for every version, or with ``pin_versions`` only for
+    ``==<version>`` when the version is PEP 440, so that an upgrade makes every known result unexpected
+    until triaged; an existing entry keeps its versions; the message as reason unless a reason was
+    already written); several statuses (a result
     that flipped between the runs) become an intermittent expectation listing them all; a result that
     only gave default-expected statuses drops its entry. Entries of checks the runs did not make are kept.
 
@@ -180,10 +182,12 @@ def update_from_reports(reports: list[dict], directory: Path) -> dict[str, int]:
                 del entries[check_id]
                 touched.add(product)
             continue
-        try:
-            versions = f"=={Version(version)}"
-        except InvalidVersion:
-            versions = None
+        versions = old.versions if old is not None else None
+        if pin_versions:
+            try:
+                versions = f"=={Version(version)}"
+            except InvalidVersion:
+                versions = None
         reason = old.reason if old is not None and set(old.statuses) == set(statuses) else entry["message"]
         if len(statuses) > 1 and not reason.startswith("intermittent"):
             reason = f"intermittent: gave {', '.join(statuses)} across runs; " + reason

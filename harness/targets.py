@@ -61,7 +61,13 @@ def plan_targets(names: list[str], targets_file: str | None = None) -> list[Plan
                     planned.append(Planned(product.name, product.name, "local", product.capabilities,
                                            product.suites, unavailable=product.missing()))
         else:
-            product = catalog.get(name)
+            try:
+                product = catalog.get(name)
+            except catalog.UnknownProduct:
+                if remote:
+                    raise TargetsFileError(f"--target {name}: neither a target id in {targets_file} "
+                                           f"({', '.join(remote)}) nor a product ({', '.join(catalog.names())})") from None
+                raise
             planned.append(Planned(product.name, product.name, "local", product.capabilities, product.suites,
                                    unavailable=product.missing()))
     unique: dict[str, Planned] = {}

@@ -93,10 +93,13 @@ class Product:
         raise NotImplementedError
 
     def remote_version(self, server_header: str | None) -> str:
-        """Best-effort version of a remote deployment from its ``Server`` response header."""
-        if server_header:
-            return server_header
-        return "unknown"
+        """Best-effort version of a remote deployment from its ``Server`` response header (RFC 9110 §10.2.4):
+        the version of this product's token (``WsgiDAV/4.4.0 Cheroot/11.1.2`` -> ``4.4.0`` for wsgidav), else
+        the whole header, else ``"unknown"``. A targets file's ``version`` key overrides it."""
+        if not server_header:
+            return "unknown"
+        match = re.search(rf"(?i)(?:^|\s){re.escape(self.name)}/([\w.+~-]+)", server_header)
+        return match.group(1) if match else server_header
 
     # -- local start ---------------------------------------------------------------
     def local_spec(self, workdir: Path, port: int) -> LocalSpec:
