@@ -202,7 +202,6 @@ class Wire:
         # own endpoints so that an href or Location a target supplies cannot collect them elsewhere.
         self.auth_origins: set[tuple[str, str, int]] | None = None
         self.verify = True
-        self.trust_env = False  # for compatibility with code that sets it on a requests.Session
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
         self._outstanding: dict[tuple[str, str, int], WireResponse] = {}  # streamed bodies not yet read
 
