@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/odf.py [--tool T]... [--rounds N] [--cold-docs N]
 
 Every tool converts each fixture of ``fixtures/odf/`` it handles (ODF -> ODF, the suite's round trip
-through :func:`suites.odf.tools.roundtrip`) ``--rounds`` times; per document = wall time / documents.
+through :func:`harness.office.roundtrip`) ``--rounds`` times; per document = wall time / documents.
 The tools (default: every one available here) are libreoffice (warm: one unoserver-kept instance,
 started once and not timed; its start time is shown apart), gnumeric (ssconvert), abiword, pandoc
 (one process per document) and odfdo (in-process).
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness import catalog  # noqa: E402
 from harness.providers.local import LocalTarget  # noqa: E402
 from suites.odf.helpers import load_fixtures  # noqa: E402
-from suites.odf.tools import ToolLog, roundtrip  # noqa: E402
+from harness.office import ToolLog, roundtrip  # noqa: E402
 
 TOOLS = ("libreoffice", "gnumeric", "abiword", "pandoc", "odfdo")
 

@@ -21,7 +21,7 @@ class OfficeTool(Product):
     suites = ("odf",)
     services = ("odf-roundtrip",)
     server = False
-    tool = ""  # the locator after ``tool:`` that suites/odf/tools.py knows how to run
+    tool = ""  # the locator after ``tool:`` that harness/office.py knows how to run
 
     def tool_endpoints(self) -> dict[str, str]:
         return {"odf-roundtrip": f"tool:{self.tool}"}

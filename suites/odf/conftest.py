@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from suites.odf.tools import ToolError, ToolLog, roundtrip
+from harness.office import ToolError, ToolLog, roundtrip
 
 
 class _Converted:

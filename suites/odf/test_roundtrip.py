@@ -23,9 +23,9 @@ import pytest
 
 from conformance.odf import validate_odf
 from harness.checks import check
+from harness.office import OOXML
 from harness.schemas import find_schema_dir
 from suites.odf.helpers import failed_assertions, load_fixtures
-from suites.odf.tools import OOXML
 
 REQUIRES = "odf-roundtrip"
 VALID_CLAUSE = "ODF 1.3 Part 3 §2.2.1, §2.2.2; ODF 1.3 Part 2 §3"

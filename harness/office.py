@@ -1,9 +1,23 @@
-"""How the ``odf`` suite drives an office tool, by the kind of its ``odf-roundtrip`` endpoint.
+"""The target API of an office tool: convert a document through the tool behind an ``odf-roundtrip`` endpoint.
 
-- ``http://HOST:PORT/``: a unoserver XML-RPC endpoint (warm LibreOffice); ``convert(indata=..., convert_to=...)``
-  is a plain XML-RPC call, so Overstap needs no ``uno`` module;
-- ``tool:ssconvert``, ``tool:abiword``, ``tool:pandoc``: one command-line process per conversion;
-- ``tool:odfdo``: the odfdo library in this process (``Document(path).save(out)``).
+This is to office-tool targets what :mod:`harness.http` is to DAV servers: suites (``suites/odf``) and
+the ``documents`` moves (:mod:`harness.moves.documents`) drive a tool only through :func:`roundtrip`
+(or :func:`convert`, one step), and every invocation is recorded in a :class:`ToolLog`.
+
+Endpoint kinds (the value of ``target.endpoints["odf-roundtrip"]``), one dispatch branch each in
+:func:`convert`:
+
+- ``unoserver``: ``http://HOST:PORT/`` or ``https://...``, a unoserver XML-RPC endpoint (warm
+  LibreOffice); ``convert(indata=..., convert_to=...)`` is a plain XML-RPC call, so Overstap needs no
+  ``uno`` module;
+- ``tool``: ``tool:ssconvert``, ``tool:abiword``, ``tool:pandoc``: one command-line process per
+  conversion; ``tool:odfdo``: the odfdo library in this process (``Document(path).save(out)``).
+
+Adding an endpoint kind (for example an HTTP convert-to service): recognise its endpoints in
+:func:`endpoint_kind` (before the generic ``http(s)://`` test when it is also a URL), write one
+``_convert_<kind>(endpoint, data, src_ext, dst_ext, log, workdir, step) -> bytes`` that records each
+call with :meth:`ToolLog.record` and raises :class:`ToolError` on failure, and add its branch to
+:func:`convert`. :func:`roundtrip` (ODF -> ODF, or ODF -> OOXML -> ODF) needs no change.
 
 Every invocation is recorded as an :class:`harness.evidence.Exchange` (method ``TOOL`` for a command
 line, ``XML-RPC`` or ``CALL`` otherwise; ``url`` is the command line or call; no response; ``error``
@@ -25,6 +39,7 @@ from harness.evidence import Exchange
 
 TOOL_TIMEOUT_S = 120.0
 OOXML = {"odt": "docx", "ods": "xlsx", "odp": "pptx"}
+ENDPOINT_KINDS = ("unoserver", "tool")
 
 
 class ToolError(RuntimeError):
@@ -32,7 +47,8 @@ class ToolError(RuntimeError):
 
 
 class ToolLog:
-    """Collects the tool invocations of one check; has ``exchanges`` like a DavClient, for ``register_client``."""
+    """Collects the tool invocations of one check or conversion; has ``exchanges`` like a DavClient, so a
+    suite can hand it to ``register_client``."""
 
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
@@ -41,11 +57,75 @@ class ToolLog:
                error: str | None = None, request: bytes = b"") -> None:
         """Add one invocation. ``status`` is the exit status (0 for a call that returned), None when it
         never finished; it goes into the text, not into ``Exchange.status``, so that the report's
-        reproducers see a tool step (no response) and do not try to replay it as an HTTP request."""
+        reproducers see a tool step (no response) and do not try to replay it as an HTTP request.
+        ``elapsed`` is in seconds."""
         outcome = "" if method == "XPATH" else ("did not finish" if status is None else f"exit status {status}")
         text = "; ".join(part for part in (outcome, error, output.strip()[-2000:]) if part)
         self.exchanges.append(Exchange(method=method, url=call, request_headers={}, request_body=request,
                                        request_body_size=len(request), elapsed_s=elapsed, error=text))
+
+
+def endpoint_kind(endpoint: str) -> str:
+    """The kind of an ``odf-roundtrip`` endpoint, one of :data:`ENDPOINT_KINDS`.
+
+    Raises:
+        ToolError: an endpoint of no known kind.
+    """
+    if endpoint.startswith(("http://", "https://")):
+        return "unoserver"
+    if endpoint.startswith("tool:") and len(endpoint) > len("tool:"):
+        return "tool"
+    raise ToolError(f"unknown odf-roundtrip endpoint {endpoint!r}")
+
+
+def convert(endpoint: str, data: bytes, src_ext: str, dst_ext: str, log: ToolLog, workdir: Path,
+            step: str = "1") -> bytes:
+    """One conversion of ``data`` (a document with extension ``src_ext``) to ``dst_ext`` by the tool
+    behind ``endpoint``; ``workdir`` is an empty folder the call may write into (``step`` names its files).
+
+    Returns the converted document's bytes.
+
+    Raises:
+        ToolError: the tool failed, timed out (:data:`TOOL_TIMEOUT_S`) or wrote nothing.
+    """
+    kind = endpoint_kind(endpoint)
+    if kind == "unoserver":
+        return convert_unoserver(endpoint, data, dst_ext, log)
+    if kind == "tool":
+        return _convert_tool(endpoint[len("tool:"):], data, src_ext, dst_ext, log, workdir, step)
+    raise ToolError(f"no converter for endpoint kind {kind!r}")  # pragma: no cover - endpoint_kind guards
+
+
+def roundtrip(endpoint: str, data: bytes, ext: str, log: ToolLog, via: str | None = None) -> bytes:
+    """Open the ODF document ``data`` (extension ``ext``) in the tool and save it as ODF again.
+
+    With ``via`` (``"docx"``, ``"xlsx"``, ``"pptx"``) the tool saves it in that format first and the
+    result is opened and saved as ODF again: the OOXML path. Returns the final ODF bytes.
+
+    Raises:
+        ToolError: the tool failed or wrote nothing, or the endpoint is of no known kind.
+    """
+    with tempfile.TemporaryDirectory(prefix="overstap-odf-") as tmp:
+        workdir = Path(tmp)
+        if via:
+            middle = convert(endpoint, data, ext, via, log, workdir, "1")
+            return convert(endpoint, middle, via, ext, log, workdir, "2")
+        return convert(endpoint, data, ext, ext, log, workdir, "1")
+
+
+# -- kind "tool": a command line per conversion, or odfdo in-process ---------------------------------
+
+
+def _convert_tool(tool: str, data: bytes, src_ext: str, dst_ext: str, log: ToolLog, workdir: Path,
+                  step: str) -> bytes:
+    if tool == "odfdo":
+        if src_ext != dst_ext:
+            raise ToolError(f"odfdo writes no {dst_ext.upper()}")
+        return _convert_odfdo(data, src_ext, log, workdir, step)
+    src = workdir / f"{step}-in.{src_ext}"
+    dst = workdir / f"{step}-out.{dst_ext}"
+    src.write_bytes(data)
+    return _run(log, _command(tool, src, dst), workdir, dst)
 
 
 def _run(log: ToolLog, argv: list[str], cwd: Path, produced: Path) -> bytes:
@@ -57,6 +137,9 @@ def _run(log: ToolLog, argv: list[str], cwd: Path, produced: Path) -> bytes:
     except subprocess.TimeoutExpired as exc:
         log.record("TOOL", call, None, "", time.monotonic() - started, error=f"timed out after {exc.timeout} s")
         raise ToolError(f"`{call}` did not finish within {TOOL_TIMEOUT_S:g} s") from exc
+    except OSError as exc:  # the binary is gone
+        log.record("TOOL", call, None, "", time.monotonic() - started, error=str(exc))
+        raise ToolError(f"`{call}` could not start: {exc}") from exc
     output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     elapsed = time.monotonic() - started
     if proc.returncode != 0 or not produced.exists() or produced.stat().st_size == 0:
@@ -77,17 +160,10 @@ def _command(tool: str, src: Path, dst: Path) -> list[str]:
     raise ToolError(f"unknown tool {tool!r}")
 
 
-def _convert_cli(tool: str, data: bytes, src_ext: str, dst_ext: str, log: ToolLog, workdir: Path, step: str) -> bytes:
-    src = workdir / f"{step}-in.{src_ext}"
-    dst = workdir / f"{step}-out.{dst_ext}"
-    src.write_bytes(data)
-    return _run(log, _command(tool, src, dst), workdir, dst)
-
-
-def _convert_odfdo(data: bytes, ext: str, log: ToolLog, workdir: Path) -> bytes:
+def _convert_odfdo(data: bytes, ext: str, log: ToolLog, workdir: Path, step: str = "1") -> bytes:
     from odfdo import Document
 
-    src, dst = workdir / f"in.{ext}", workdir / f"out.{ext}"
+    src, dst = workdir / f"{step}-in.{ext}", workdir / f"{step}-out.{ext}"
     src.write_bytes(data)
     call = f"odfdo.Document({src.name!r}).save({dst.name!r})"
     started = time.monotonic()
@@ -98,6 +174,9 @@ def _convert_odfdo(data: bytes, ext: str, log: ToolLog, workdir: Path) -> bytes:
         raise ToolError(f"{call} raised {type(exc).__name__}: {exc}") from exc
     log.record("CALL", call, 0, f"wrote {dst.stat().st_size} bytes", time.monotonic() - started)
     return dst.read_bytes()
+
+
+# -- kind "unoserver": warm LibreOffice over XML-RPC --------------------------------------------------
 
 
 def _proxy(url: str) -> xmlrpc.client.ServerProxy:
@@ -111,6 +190,9 @@ def convert_unoserver(url: str, data: bytes, convert_to: str, log: ToolLog | Non
 
     ``update_index`` is False: regenerating indexes needs a layout, which is not what a round trip is
     about (and the bare models of ``_unoserver_start`` have none).
+
+    Raises:
+        ToolError: the call failed or returned no document.
     """
     call = f"{url} convert(indata=<{len(data)} bytes>, convert_to={convert_to!r})"
     started = time.monotonic()
@@ -126,31 +208,3 @@ def convert_unoserver(url: str, data: bytes, convert_to: str, log: ToolLog | Non
     if not out:
         raise ToolError(f"{call} returned no document")
     return out
-
-
-def roundtrip(endpoint: str, data: bytes, ext: str, log: ToolLog, via: str | None = None) -> bytes:
-    """Open the ODF document ``data`` (extension ``ext``) in the tool and save it as ODF again.
-
-    With ``via`` (``"docx"``, ``"xlsx"``, ``"pptx"``) the tool saves it in that format first and the
-    result is opened and saved as ODF again: the OOXML path. Returns the final ODF bytes.
-
-    Raises:
-        ToolError: the tool failed or wrote nothing.
-    """
-    if endpoint.startswith(("http://", "https://")):
-        if via:
-            return convert_unoserver(endpoint, convert_unoserver(endpoint, data, via, log), ext, log)
-        return convert_unoserver(endpoint, data, ext, log)
-    if not endpoint.startswith("tool:"):
-        raise ToolError(f"unknown odf-roundtrip endpoint {endpoint!r}")
-    tool = endpoint[len("tool:"):]
-    with tempfile.TemporaryDirectory(prefix="overstap-odf-") as tmp:
-        workdir = Path(tmp)
-        if tool == "odfdo":
-            if via:
-                raise ToolError("odfdo writes no OOXML")
-            return _convert_odfdo(data, ext, log, workdir)
-        if via:
-            middle = _convert_cli(tool, data, ext, via, log, workdir, "1")
-            return _convert_cli(tool, middle, via, ext, log, workdir, "2")
-        return _convert_cli(tool, data, ext, ext, log, workdir, "1")
