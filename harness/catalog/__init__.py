@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from harness.catalog.base import LocalSpec, Product, ProductUnavailable
+from harness.catalog.base import DeploymentNotReady, LocalSpec, Product, ProductUnavailable
 
-__all__ = ["LocalSpec", "Product", "ProductUnavailable", "get", "names", "all_products"]
+__all__ = ["DeploymentNotReady", "LocalSpec", "Product", "ProductUnavailable", "get", "names", "all_products"]
 
 _NOT_PRODUCTS = {"base"}
 

@@ -21,6 +21,11 @@ class ProductUnavailable(Exception):
     """The product cannot be started here (binary or module missing); the message says how to install it."""
 
 
+class DeploymentNotReady(Exception):
+    """A remote deployment answers but is not set up for testing (e.g. Collabora refuses this address for its
+    conversion API); the message says what the user must set up."""
+
+
 @dataclass
 class LocalSpec:
     """How to start one product as a local process (see :mod:`harness.providers.local`).
@@ -62,6 +67,10 @@ class Product:
         server: False for a tool that is no server (a converter run per document, a library): the local
             provider then starts no process; it checks availability, reads the version and returns a
             Target whose endpoints come from :meth:`tool_endpoints` (e.g. ``{"odf-roundtrip": "tool:ssconvert"}``).
+        local: False for a product that only exists as a deployment somebody else runs (Nextcloud, Collabora
+            Online...): it is never started here, only named in a targets file.
+        remote_setup: for such a product, what a user must set up on the deployment before testing it (one
+            line, shown by ``overstap targets``).
     """
 
     name: str = ""
@@ -73,12 +82,14 @@ class Product:
     services: tuple[str, ...] = ("webdav",)
     local: bool = True
     server: bool = True
+    remote_setup: str = ""
 
     # -- availability and version -------------------------------------------------
     def missing(self) -> str | None:
         """Why the product cannot be started here, or ``None`` when it can."""
         if not self.local:
-            return "remote only: name a deployment in a targets file (--targets-file)"
+            why = "remote only: name a deployment in a targets file (--targets-file)"
+            return f"{why}; set up first: {self.remote_setup}" if self.remote_setup else why
         for binary in self.binaries:
             if shutil.which(binary) is None:
                 return f"{binary} not found; install with: {self.install_hint}"
@@ -100,6 +111,24 @@ class Product:
             return "unknown"
         match = re.search(rf"(?i)(?:^|\s){re.escape(self.name)}/([\w.+~-]+)", server_header)
         return match.group(1) if match else server_header
+
+    def remote_check(self, endpoints: dict[str, str], auth: tuple[str, str] | None, timeout: float) -> str | None:
+        """Product-specific look at a remote deployment when its target starts, with read-only requests only.
+
+        Args:
+            endpoints: the target's endpoints (service -> URL ending in ``/``).
+            auth: HTTP Basic (user, password) from the targets file's environment variables, or None.
+            timeout: seconds per request.
+
+        Returns:
+            the version the deployment reports about itself (e.g. Nextcloud's ``status.php``), or None to fall
+            back on :meth:`remote_version` of the ``Server`` header.
+
+        Raises:
+            DeploymentNotReady: the deployment answers but is not set up for testing; the message says what to
+                set up.
+        """
+        return None
 
     # -- local start ---------------------------------------------------------------
     def local_spec(self, workdir: Path, port: int) -> LocalSpec:

@@ -117,7 +117,8 @@ class RemoteTarget:
 
     Raises (from start):
         TargetsFileError: a named environment variable is not set.
-        harness.providers.local.TargetStartError: the endpoint does not answer.
+        harness.providers.local.TargetStartError: the endpoint does not answer, or the product's own check
+            (:meth:`harness.catalog.base.Product.remote_check`) finds the deployment not set up for testing.
     """
 
     def __init__(self, entry: RemoteEntry, timeout_s: float = 15.0):
@@ -150,7 +151,12 @@ class RemoteTarget:
         except requests.RequestException as exc:
             raise TargetStartError(f"target {e.id}: {first_url} does not answer ({type(exc).__name__}); "
                                    f"check the URL and that this machine can reach it") from None
-        version = e.version or catalog.get(e.product).remote_version(response.headers.get("Server"))
+        product = catalog.get(e.product)
+        try:
+            reported = product.remote_check(dict(e.endpoints), auth, self.timeout_s)
+        except catalog.DeploymentNotReady as exc:
+            raise TargetStartError(f"target {e.id}: {exc}") from None
+        version = e.version or reported or product.remote_version(response.headers.get("Server"))
         self.target = Target(
             id=e.id, product=e.product, version=version, provider="remote", capabilities=e.capabilities,
             endpoints=dict(e.endpoints), credentials=credentials,
