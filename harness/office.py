@@ -11,7 +11,9 @@ Endpoint kinds (the value of ``target.endpoints["odf-roundtrip"]``), one dispatc
   LibreOffice); ``convert(indata=..., convert_to=...)`` is a plain XML-RPC call, so Overstap needs no
   ``uno`` module;
 - ``tool``: ``tool:ssconvert``, ``tool:abiword``, ``tool:pandoc``: one command-line process per
-  conversion; ``tool:odfdo``: the odfdo library in this process (``Document(path).save(out)``).
+  conversion; ``tool:odfdo``: the odfdo library in this process (``Document(path).save(out)``);
+- ``collabora``: ``https://HOST/cool/convert-to/``, the conversion API of Collabora Online: one
+  multipart POST per conversion (:func:`_convert_collabora`).
 
 Adding an endpoint kind (for example an HTTP convert-to service): recognise its endpoints in
 :func:`endpoint_kind` (before the generic ``http(s)://`` test when it is also a URL), write one
@@ -34,12 +36,13 @@ import tempfile
 import time
 import xmlrpc.client
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness.evidence import Exchange
 
 TOOL_TIMEOUT_S = 120.0
 OOXML = {"odt": "docx", "ods": "xlsx", "odp": "pptx"}
-ENDPOINT_KINDS = ("unoserver", "tool")
+ENDPOINT_KINDS = ("unoserver", "tool", "collabora")
 
 
 class ToolError(RuntimeError):
@@ -71,6 +74,8 @@ def endpoint_kind(endpoint: str) -> str:
     Raises:
         ToolError: an endpoint of no known kind.
     """
+    if endpoint.startswith(("http://", "https://")) and urlsplit(endpoint).path.endswith(COLLABORA_PATH):
+        return "collabora"
     if endpoint.startswith(("http://", "https://")):
         return "unoserver"
     if endpoint.startswith("tool:") and len(endpoint) > len("tool:"):
@@ -93,6 +98,8 @@ def convert(endpoint: str, data: bytes, src_ext: str, dst_ext: str, log: ToolLog
         return convert_unoserver(endpoint, data, dst_ext, log)
     if kind == "tool":
         return _convert_tool(endpoint[len("tool:"):], data, src_ext, dst_ext, log, workdir, step)
+    if kind == "collabora":
+        return _convert_collabora(endpoint, data, src_ext, dst_ext, log, step)
     raise ToolError(f"no converter for endpoint kind {kind!r}")  # pragma: no cover - endpoint_kind guards
 
 
@@ -111,6 +118,71 @@ def roundtrip(endpoint: str, data: bytes, ext: str, log: ToolLog, via: str | Non
             middle = convert(endpoint, data, ext, via, log, workdir, "1")
             return convert(endpoint, middle, via, ext, log, workdir, "2")
         return convert(endpoint, data, ext, ext, log, workdir, "1")
+
+
+# -- kind "collabora": Collabora Online's conversion API ----------------------------------------------
+
+COLLABORA_PATH = "/cool/convert-to/"
+COLLABORA_API = "https://sdk.collaboraonline.com/docs/conversion_api.html"
+
+
+def _convert_collabora(endpoint: str, data: bytes, src_ext: str, dst_ext: str, log: ToolLog, step: str) -> bytes:
+    """One conversion through Collabora Online: ``POST <endpoint><dst_ext>`` with the document as the
+    multipart form field ``data`` (the file part needs a file name: coolwsd ignores a part without one).
+
+    What coolwsd answers (Collabora SDK, "Conversion API", :data:`COLLABORA_API`; wsd/ClientRequestDispatcher.cpp
+    and wsd/ClientSession.cpp of CollaboraOnline/online): 200 with the converted file
+    (``application/octet-stream``, ``Content-Disposition: attachment``); 403 with an empty body when the
+    caller's address is not in ``net.post_allow.host``; 400 with an empty body when the file part or the
+    format is missing; and **no response at all** (the connection is closed) when the conversion itself
+    fails, e.g. for a format it cannot write (CollaboraOnline/online#5924: "empty reply"; the source marks
+    it "TODO: Send back error when there is no output").
+
+    Each POST is recorded as one step of the evidence: ``url`` is a curl command line that repeats it, the
+    outcome (HTTP status, bytes returned, or why there was none) is the text; the document itself is not
+    kept. Times out after :data:`TOOL_TIMEOUT_S` seconds.
+
+    Raises:
+        ToolError: any answer but 200 with a non-empty body; the message names the likely cause.
+    """
+    import requests
+
+    url = endpoint + dst_ext
+    name = f"{step}-in.{src_ext}"
+    call = f"curl -sS -F data=@{name} {url}"
+    started = time.monotonic()
+
+    def record(outcome: str) -> None:
+        log.exchanges.append(Exchange(method="POST", url=call, request_headers={}, request_body=b"",
+                                      request_body_size=len(data), elapsed_s=time.monotonic() - started,
+                                      error=outcome))
+
+    try:
+        response = requests.post(url, files={"data": (name, data, "application/octet-stream")},
+                                 timeout=(10.0, TOOL_TIMEOUT_S), allow_redirects=False)
+    except requests.Timeout:
+        record(f"did not finish within {TOOL_TIMEOUT_S:g} s")
+        raise ToolError(f"POST {url} did not answer within {TOOL_TIMEOUT_S:g} s") from None
+    except requests.ConnectionError as exc:
+        text = str(exc)
+        if "RemoteDisconnected" in text or "without response" in text or "Connection aborted" in text:
+            why = (f"the server closed the connection without an answer: Collabora does this when the "
+                   f"conversion to {dst_ext} fails (CollaboraOnline/online#5924)")
+        else:
+            why = f"cannot connect ({type(exc).__name__})"
+        record(why)
+        raise ToolError(f"POST {url}: {why}") from None
+    body = response.content
+    outcome = f"HTTP {response.status_code} {response.reason}; returned {len(body)} bytes"
+    if response.status_code == 200 and body:
+        record(outcome)
+        return body
+    hints = {403: f"this machine's address is not allowed: add it as a dot-escaped net.post_allow.host entry "
+                  f"in coolwsd.xml ({COLLABORA_API})",
+             400: "the request lacked the document (form field data, with a file name) or the format"}
+    hint = hints.get(response.status_code, "no document came back" if response.status_code == 200 else "")
+    record(f"{outcome}{'; ' + hint if hint else ''}")
+    raise ToolError(f"POST {url} answered {response.status_code} {response.reason}{': ' + hint if hint else ''}")
 
 
 # -- kind "tool": a command line per conversion, or odfdo in-process ---------------------------------
