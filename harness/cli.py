@@ -29,8 +29,9 @@ def _cmd_targets(args: argparse.Namespace) -> int:
                 version = product.local_version()
             except ProductUnavailable as exc:
                 why = str(exc)
-        rows.append((product.name, "yes" if why is None else "no", version, ",".join(sorted(product.capabilities)),
-                     why or product.title))
+        available = "yes" if why is None else ("remote" if not product.local else "no")
+        claims = ",".join(sorted(product.capabilities)) or "-"
+        rows.append((product.name, available, version, claims, why or product.title))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])

@@ -184,7 +184,7 @@ def test_version():
     assert proc.returncode == 0 and proc.stdout.strip() == f"overstap {__version__}"
 
 
-def test_targets_lists_every_product_with_yes_or_no():
+def test_targets_lists_every_product_with_yes_no_or_remote():
     proc = overstap("targets")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -194,10 +194,10 @@ def test_targets_lists_every_product_with_yes_or_no():
     for name, cells in rows.items():
         product = catalog.get(name)
         available = product.missing() is None
-        assert cells[1] == ("yes" if available else "no"), cells
+        assert cells[1] == ("yes" if available else "no" if product.local else "remote"), cells
         if available:
             assert cells[2] == product.local_version()
-        assert cells[3] == ",".join(sorted(product.capabilities))
+        assert cells[3] == (",".join(sorted(product.capabilities)) or "-")
 
 
 def test_targets_says_no_and_how_to_install_when_missing():
