@@ -37,10 +37,11 @@ Example targets-file block::
     [[targets]]
     id = "opendesk-groupware"
     product = "nextcloud_groupware"
-    endpoints = { caldav = "https://files.example.org/remote.php/dav/calendars/alice/",
-                  carddav = "https://files.example.org/remote.php/dav/addressbooks/users/alice/" }
     username_env = "NEXTCLOUD_USER"
     password_env = "NEXTCLOUD_APP_PASSWORD"
+    [targets.endpoints]
+    caldav = "https://files.example.org/remote.php/dav/calendars/alice/"
+    carddav = "https://files.example.org/remote.php/dav/addressbooks/users/alice/"
 """
 
 from __future__ import annotations

@@ -38,8 +38,7 @@ Example targets-file block::
     [[targets]]
     id = "opendesk-groupware-ox"
     product = "openxchange"
-    endpoints = { caldav = "https://webmail.example.org/caldav/",
-                  carddav = "https://webmail.example.org/carddav/" }
+    endpoints = { caldav = "https://webmail.example.org/caldav/", carddav = "https://webmail.example.org/carddav/" }
     username_env = "OX_USER"           # the e-mail address
     password_env = "OX_PASSWORD"
     version = "8.30"
