@@ -207,7 +207,7 @@ def write_apache(settings: dict) -> Path:
         f"Mutex file:{run} default",
         "ServerName 127.0.0.1",
         "UseCanonicalName Off",
-        f"Listen 127.0.0.1:{settings['port']}",
+        f"Listen {settings.get('listen', '127.0.0.1')}:{settings['port']}",
         'ErrorLog "/dev/stderr"',
         "LogLevel warn",
         'LogFormat "%h %u \\"%r\\" %>s %b" overstap',

@@ -8,11 +8,10 @@ authentication (``{SHA}`` entry in an ``AuthUserFile``). As root it serves as ``
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from harness.catalog.base import (
-    LocalSpec, Product, chown_tree, drop_privileges_user, run_version_command, sha_htpasswd_line,
+    LocalSpec, Product, account, chown_tree, drop_privileges_user, run_version_command, sha_htpasswd_line,
 )
 from harness.target import Credentials
 
@@ -32,6 +31,7 @@ class Apache(Product):
     capabilities = frozenset({"webdav", "webdav-locking", "webdav-dead-properties"})
     suites = ("webdav",)
     install_hint = "apt-get install apache2"
+    image = True
     binaries = ("apache2",)
 
     def missing(self) -> str | None:
@@ -46,11 +46,12 @@ class Apache(Product):
     def local_version(self) -> str:
         return run_version_command(["apache2", "-v"], r"Apache/(\S+)")
 
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
         data = workdir / "data"
         for folder in (data, workdir / "htdocs", workdir / "lock", workdir / "run"):
             folder.mkdir()
-        credentials = Credentials("overstap", secrets.token_urlsafe(16))
+        credentials = account(credentials)
         (workdir / "htpasswd").write_text(sha_htpasswd_line(credentials))
         ids = drop_privileges_user()
         lines = [f"LoadModule {m}_module {MODULE_DIR}/mod_{m}.so" for m in MODULES]
@@ -61,7 +62,7 @@ class Apache(Product):
             f'DefaultRuntimeDir "{workdir / "run"}"',
             f'PidFile "{workdir / "run" / "httpd.pid"}"',
             "ServerName 127.0.0.1",
-            f"Listen 127.0.0.1:{port}",
+            f"Listen {listen}:{port}",
             'ErrorLog "/dev/stderr"',
             "LogLevel warn",
             'LogFormat "%h %u \\"%r\\" %>s %b" overstap',

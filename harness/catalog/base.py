@@ -131,13 +131,32 @@ class Product:
         return None
 
     # -- local start ---------------------------------------------------------------
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
         """Write the product's configuration into ``workdir`` and say how to start it on ``port``.
 
         ``workdir`` is a fresh private folder that the provider removes afterwards; the product
         keeps its data, configuration and log inside it.
+
+        Args:
+            listen: the address the server binds; the local provider keeps the default (loopback), a
+                container image's entry point (:mod:`harness.catalog._serve`) passes ``0.0.0.0`` so that
+                the engine can publish the port. Endpoint URLs always name 127.0.0.1.
+            credentials: the account to configure; ``None`` means "make one up" (a fresh random password).
+                Products without authentication ignore it.
         """
         raise NotImplementedError(f"{self.name} cannot be started locally")
+
+    # -- container image -------------------------------------------------------------
+    #: True when ``containers/<name>/Containerfile`` builds a reference image of this product
+    #: (``overstap images build``); the image's entry point runs this module's :meth:`local_spec`.
+    image: bool = False
+
+    def pip_requirements(self) -> list[str]:
+        """PyPI requirements baked into the product's reference image (Python products), pinned to the
+        versions installed here when there are any, so that a container run and a local run test the
+        same version. Empty for products installed from Debian packages."""
+        return []
 
     def tool_endpoints(self) -> dict[str, str]:
         """Endpoints of a tool that is no server (``server = False``): service -> ``tool:<name>`` locator."""
@@ -145,6 +164,26 @@ class Product:
 
     def prepare_workdir(self, workdir: Path) -> None:
         """Hook for products that drop privileges: make ``workdir`` usable by the server's user."""
+
+
+def account(credentials: Credentials | None, username: str = "overstap") -> Credentials:
+    """``credentials`` when given, else a new account ``username`` with a random 128-bit password."""
+    import secrets
+
+    return credentials if credentials is not None else Credentials(username, secrets.token_urlsafe(16))
+
+
+def installed_pins(*distributions: str) -> list[str]:
+    """``name==version`` for each PyPI distribution installed here, plain ``name`` for one that is not."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for name in distributions:
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            pins.append(name)
+    return pins
 
 
 def run_version_command(argv: list[str], pattern: str) -> str:

@@ -25,7 +25,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from harness.catalog.base import LocalSpec, Product, ProductUnavailable, drop_privileges_user
+from harness.catalog.base import LocalSpec, Product, ProductUnavailable, account, drop_privileges_user
 from harness.target import Credentials
 
 DAVICAL_HTDOCS = Path("/usr/share/davical/htdocs")
@@ -67,6 +67,7 @@ class Davical(Product):
     suites = ("caldav", "carddav")
     services = ("caldav", "carddav")
     install_hint = f"apt-get install --no-install-recommends {PACKAGES}"
+    image = True
     binaries = ("apache2", "psql", "perl")
 
     def missing(self) -> str | None:
@@ -97,12 +98,14 @@ class Davical(Product):
             raise ProductUnavailable(f"{DAVICAL_HTDOCS / 'always.php'} names no version")
         return match.group(1)
 
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
-        credentials = Credentials(USERNAME, secrets.token_urlsafe(16))
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
+        credentials = account(credentials, USERNAME)
         ids = drop_privileges_user()
         settings = {
             "workdir": str(workdir),
             "port": port,
+            "listen": listen,
             "username": credentials.username,
             "password": credentials.password,
             "admin_password": secrets.token_urlsafe(16),

@@ -11,11 +11,10 @@ pid/lock files inside the work folder, DAV under ``/dav/`` behind HTTP Basic aut
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from harness.catalog.base import (
-    LocalSpec, Product, chown_tree, drop_privileges_user, names_of, run_version_command, sha_htpasswd_line,
+    LocalSpec, Product, account, chown_tree, drop_privileges_user, names_of, run_version_command, sha_htpasswd_line,
 )
 from harness.target import Credentials
 
@@ -31,6 +30,7 @@ class Nginx(Product):
     capabilities = frozenset({"webdav"})
     suites = ("webdav",)
     install_hint = "apt-get install nginx-light libnginx-mod-http-dav-ext"
+    image = True
     binaries = ("nginx",)
 
     def missing(self) -> str | None:
@@ -42,10 +42,11 @@ class Nginx(Product):
     def local_version(self) -> str:
         return run_version_command(["nginx", "-v"], r"nginx/(\S+)")
 
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
         (workdir / "www" / "dav").mkdir(parents=True)
         (workdir / "temp").mkdir()
-        credentials = Credentials("overstap", secrets.token_urlsafe(16))
+        credentials = account(credentials)
         (workdir / "htpasswd").write_text(sha_htpasswd_line(credentials))
         ids = drop_privileges_user()
         user = f"user {' '.join(names_of(ids))};\n" if ids is not None else ""
@@ -56,7 +57,7 @@ class Nginx(Product):
             "events { worker_connections 256; }\n"
             "http {\n"
             f"    access_log /dev/stdout;\n{temps}"
-            f"    server {{\n        listen 127.0.0.1:{port};\n        root {workdir / 'www'};\n"
+            f"    server {{\n        listen {listen}:{port};\n        root {workdir / 'www'};\n"
             "        client_max_body_size 0;\n"
             "        location /dav/ {\n"
             "            dav_methods PUT DELETE MKCOL COPY MOVE;\n"

@@ -8,11 +8,10 @@ htpasswd file with one generated user (``htpasswd_encryption = plain``).
 
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 
-from harness.catalog.base import LocalSpec, Product, ProductUnavailable
+from harness.catalog.base import LocalSpec, Product, ProductUnavailable, account, installed_pins
 from harness.target import Credentials
 
 
@@ -25,6 +24,7 @@ class Radicale(Product):
     suites = ("caldav", "carddav")
     services = ("caldav", "carddav")
     install_hint = "pip install radicale"
+    image = True
 
     def missing(self) -> str | None:
         try:
@@ -40,13 +40,17 @@ class Radicale(Product):
             raise ProductUnavailable(str(exc)) from exc
         return VERSION
 
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
-        credentials = Credentials("overstap", secrets.token_urlsafe(16))
+    def pip_requirements(self) -> list[str]:
+        return installed_pins("radicale")
+
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
+        credentials = account(credentials)
         users = workdir / "users"
         users.write_text(f"{credentials.username}:{credentials.password}\n")
         config = workdir / "radicale.conf"
         config.write_text(
-            f"[server]\nhosts = 127.0.0.1:{port}\n\n"
+            f"[server]\nhosts = {listen}:{port}\n\n"
             f"[auth]\ntype = htpasswd\nhtpasswd_filename = {users}\nhtpasswd_encryption = plain\n\n"
             f"[storage]\nfilesystem_folder = {workdir / 'collections'}\n\n"
             "[logging]\nlevel = info\n"

@@ -7,11 +7,10 @@ Local start: ``wsgidav --config FILE`` with HTTP Basic authentication for one ge
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 from pathlib import Path
 
-from harness.catalog.base import LocalSpec, Product, ProductUnavailable
+from harness.catalog.base import LocalSpec, Product, ProductUnavailable, account, installed_pins
 from harness.target import Credentials
 
 
@@ -21,6 +20,7 @@ class WsgiDAV(Product):
     capabilities = frozenset({"webdav", "webdav-locking", "webdav-dead-properties"})
     suites = ("webdav",)
     install_hint = "pip install wsgidav cheroot"
+    image = True
 
     def missing(self) -> str | None:
         try:
@@ -37,12 +37,16 @@ class WsgiDAV(Product):
             raise ProductUnavailable(str(exc)) from exc
         return __version__
 
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
+    def pip_requirements(self) -> list[str]:
+        return installed_pins("wsgidav", "cheroot")
+
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
         root = workdir / "data"
         root.mkdir()
-        credentials = Credentials("overstap", secrets.token_urlsafe(16))
+        credentials = account(credentials)
         config = {
-            "host": "127.0.0.1",
+            "host": listen,
             "port": port,
             "provider_mapping": {"/": str(root)},
             "property_manager": True,

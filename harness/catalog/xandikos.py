@@ -11,7 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.catalog.base import LocalSpec, Product, ProductUnavailable
+from harness.catalog.base import LocalSpec, Product, ProductUnavailable, installed_pins
+from harness.target import Credentials
 
 
 class Xandikos(Product):
@@ -23,6 +24,7 @@ class Xandikos(Product):
     suites = ("caldav", "carddav")
     services = ("caldav", "carddav")
     install_hint = "pip install xandikos"
+    image = True
 
     def missing(self) -> str | None:
         try:
@@ -38,13 +40,17 @@ class Xandikos(Product):
             raise ProductUnavailable(str(exc)) from exc
         return ".".join(str(part) for part in __version__)
 
-    def local_spec(self, workdir: Path, port: int) -> LocalSpec:
+    def pip_requirements(self) -> list[str]:
+        return installed_pins("xandikos")
+
+    def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
+                   credentials: Credentials | None = None) -> LocalSpec:
         base = f"http://127.0.0.1:{port}/"
         return LocalSpec(
             argv=[
                 sys.executable, "-m", "xandikos", "serve", "--defaults", "--no-detect-systemd",
                 "-d", str(workdir / "data"), "--state-dir", str(workdir / "state"),
-                "-l", "127.0.0.1", "-p", str(port),
+                "-l", listen, "-p", str(port),
             ],
             endpoints={"caldav": base, "carddav": base},
             probe_url=base,
