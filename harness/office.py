@@ -26,15 +26,20 @@ line, ``XML-RPC`` or ``CALL`` otherwise; ``url`` is the command line or call; no
 holds the exit status and the tool's output), so a failing check shows exactly how the document was
 converted. (Exchange has no field for a tool's result; ``error`` is the one free-text field the report
 shows for a step without a response.)
+
+The ODF feature fixtures every office tool is tested with (``fixtures/odf/``) are loaded here too
+(:func:`load_fixtures`), for the ``odf`` suite and the documents moves alike.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import tempfile
 import time
 import xmlrpc.client
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -279,4 +284,44 @@ def convert_unoserver(url: str, data: bytes, convert_to: str, log: ToolLog | Non
         log.record("XML-RPC", call, 0, f"returned {len(out)} bytes", time.monotonic() - started)
     if not out:
         raise ToolError(f"{call} returned no document")
+    return out
+
+
+# -- the ODF feature fixtures (fixtures/odf/, made by fixtures/odf/generate.py) ------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "odf"
+DOCUMENT_KINDS = {"odt": "text", "ods": "spreadsheet", "odp": "presentation"}
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """One ODF feature fixture: ``feature`` (its name), ``kind`` (``text`` | ``spreadsheet`` |
+    ``presentation``: the ``odf-<kind>`` capability a tool needs for it), ``path`` of the document,
+    ``what`` it exercises, the ODF ``clause`` and its survival ``assertions`` (``{"part", "xpath",
+    "what"}``, judged by :mod:`conformance.odf.survival`)."""
+
+    feature: str
+    kind: str
+    path: Path
+    what: str
+    clause: str
+    assertions: tuple[dict, ...]
+
+    @property
+    def ext(self) -> str:
+        return self.path.suffix[1:]
+
+
+def load_fixtures(folder: Path = FIXTURES) -> list[Fixture]:
+    """Every fixture with its ``<feature>.json`` sidecar in ``folder``, in name order.
+
+    Raises:
+        OSError, ValueError, KeyError: a sidecar cannot be read or lacks a field (the fixtures are
+            generated and checked by tests/test_odf_roundtrip.py, so this means a broken checkout).
+    """
+    out = []
+    for side in sorted(folder.glob("*.json")):
+        meta = json.loads(side.read_text(encoding="utf-8"))
+        out.append(Fixture(meta["feature"], meta["kind"], folder / meta["file"], meta["what"], meta["clause"],
+                           tuple(meta["assertions"])))
     return out
