@@ -172,3 +172,91 @@ def test_payload_split_rounds_and_readme():
     for kind in ("calendar", "contacts", "files"):
         for item in payload.items[kind]:
             assert item.source.rsplit("/", 1)[-1] in readme or item.name in readme, item.source
+
+
+# -- documents through office tools --------------------------------------------------------------------
+
+
+def test_document_pairs_need_a_document_kind_in_common():
+    from harness.moves import plan_pairs
+
+    caps = [(name, frozenset(catalog.get(name).capabilities)) for name in ("gnumeric", "pandoc", "odfdo", "libreoffice")]
+    pairs = plan_pairs(caps, ("documents",))
+    assert ("documents", "gnumeric", "odfdo") in pairs and ("documents", "pandoc", "libreoffice") in pairs
+    # Gnumeric handles spreadsheets only, pandoc text only: nothing to move between them
+    assert not {p for p in pairs if {p[1], p[2]} == {"gnumeric", "pandoc"}}
+    assert len(pairs) == 12 - 2
+
+
+def test_documents_odfdo_pandoc_abiword(started):
+    """Every ordered pair of three real office tools over the ODF feature fixtures: each fixture goes
+    through each tool once and each output through each other tool once; known real losses land on the
+    hop that lost them, and a tool that writes broken XML gives a whole-item loss, not a traceback."""
+    targets = started("odfdo", "pandoc", "abiword")
+    payload = _only(load(), "documents")
+    text = [i for i in payload.items["documents"] if i.doc_kind == "text"]
+    pairs = [("documents", a, b) for a in targets for b in targets if a != b]
+    stats: dict = {}
+    moves = run_pairs(targets, pairs, payload, "t-moves-docs", doc_stats=stats)
+    jsonschema.validate(moves, _move_schema())
+    assert [(m["source"], m["destination"]) for m in moves] == sorted((a, b) for _, a, b in pairs)
+    # conversions: n tools -> n per document through a source, n(n-1) through a destination
+    assert stats["conversions_a"] == 3 * len(text) and stats["conversions_b"] == 6 * len(text)
+    by = {(m["source"], m["destination"]): m for m in moves}
+    for m in moves:
+        assert "error" not in m
+        assert m["items"] == len(text) and len(m["item_verdicts"]) == m["items"]  # odfdo's other kinds: no pair
+        assert m["properties_total"] == sum(len(i.assertions) for i in text)
+        assert m["items_intact"] == sum(v["intact"] for v in m["item_verdicts"])
+        assert 0 <= m["properties_lost"] <= m["properties_total"]
+        broken = {l["item"] for l in m["losses"]}
+        assert all(v["intact"] == (v["item"] not in broken) for v in m["item_verdicts"])
+    # pandoc has no sections: lost at B going into pandoc, at A coming out of it, with the XML as evidence
+    for pair, hop in ((("odfdo", "pandoc"), "B"), (("pandoc", "odfdo"), "A")):
+        [section] = [l for l in by[pair]["losses"] if l["item"] == "sections.odt" and l["property"] == "the named section"]
+        assert section["hop"] == hop and section["kind"] == "lost"
+        assert 'text:name="Overstap Section"' in section["original"] and section["received"] is None
+        assert section["xpath"] == "//text:section[@text:name='Overstap Section']" and section["part"] == "content.xml"
+    # AbiWord leaves the comment's office:annotation unclosed: its content.xml is not well-formed
+    [whole] = [l for l in by[("abiword", "odfdo")]["losses"] if l["item"] == "comment.odt"]
+    assert whole["property"] == "" and whole["hop"] == "A"
+    assert "abiword wrote it out as invalid ODF (content.xml: not well-formed XML" in whole["note"]
+    assert "odfdo could not convert what abiword wrote" in whole["note"]
+    into_abiword = [l for l in by[("odfdo", "abiword")]["losses"] if l["item"] == "comment.odt"]
+    assert into_abiword and all(l["hop"] == "B" and "content.xml is not well-formed XML" in l["note"]
+                                for l in into_abiword)
+    # odfdo -> pandoc and odfdo -> abiword share odfdo's conversion of every fixture
+    assert all(m["conversions"] == len(text) for m in moves if m["source"] == "odfdo")
+
+
+def test_corpus_documents_through_gnumeric_and_odfdo(tmp_path, require):
+    """``--corpus``: every valid .ods of the corpus moves between Gnumeric and odfdo and gets a verdict per
+    move; invalid ODF is rejected (with the OASIS schemas), never counted as a loss."""
+    if not CORPUS.is_dir():
+        if os.environ.get("OVERSTAP_REQUIRE_ALL"):
+            pytest.fail(f"the shared corpus is not at {CORPUS} (OVERSTAP_REQUIRE_ALL is set)")
+        pytest.skip(f"{CORPUS} is not here")
+    for name in ("gnumeric", "odfdo"):
+        require(name)
+    out = tmp_path / "run"
+    proc = overstap("run", "--target", "gnumeric", "--target", "odfdo", "--suite", "odf", "-k", "no_such_check_xyz",
+                    "--corpus", str(CORPUS), "--out", str(out), timeout=900)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    assert "moves: documents: " in proc.stderr and " conversions " in proc.stderr
+    report = json.loads((out / "report.json").read_text("utf-8"))
+    jsonschema.validate(report, schema())
+    rejected = {r["path"] for r in report["rejected_inputs"]}
+    sheets = {p.relative_to(CORPUS).as_posix() for p in CORPUS.rglob("*.ods")}
+    assert sheets & rejected and sheets - rejected  # the corpus has both
+    moves = [m for m in report["moves"] if m["kind"] == "documents"]
+    assert sorted((m["source"], m["destination"]) for m in moves) == [("gnumeric", "odfdo"), ("odfdo", "gnumeric")]
+    for m in moves:
+        assert {v["source"] for v in m["item_verdicts"]} == sheets - rejected
+        assert m["items"] == len(sheets - rejected) and m["properties_total"] > m["items"]
+        for loss in m["losses"]:
+            assert loss["item"] not in rejected and loss["hop"] in ("A", "B")
+            assert loss["property"] == "" or loss["property"] in (
+                "sheets", "cell values", "cell types", "formulas", "merged cells", "comments", "images", "metadata")
+            assert loss["original"]  # the first entry the original had, as evidence
+    html = (out / "index.html").read_text("utf-8")
+    assert 'id="moves-documents"' in html and 'href="#move-documents-gnumeric-odfdo"' in html

@@ -2,11 +2,14 @@
 
 Public API::
 
-    load(root=None, validate=True) -> Payload     the fixtures (fixtures/moves) or a corpus folder
+    load(root=None, validate=True) -> Payload     the fixtures (fixtures/moves, fixtures/odf) or a corpus folder
     run_move(MoveSpec) -> dict                     one move; its report.json ``moves[]`` entry
     run_pairs(started, pairs, payload, run_id)     many moves on running targets, concurrently
     run_phase(planned, payload, run_id)            start the targets, run every pair, stop them
     plan_pairs([(id, capabilities)]) -> [(kind, source, destination)]
+
+Kinds: calendar, contacts, files (DAV, :mod:`harness.moves.engine`) and documents (ODF through office
+tools, :mod:`harness.moves.documents`).
 """
 
 from harness.moves.engine import MoveSpec, run_move

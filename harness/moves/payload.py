@@ -1,8 +1,13 @@
 """What a move carries: the built-in fixtures (fixtures/moves/) or a user's corpus (``--corpus DIR``).
 
-A :class:`Payload` holds the items per kind of move (``calendar``, ``contacts``, ``files``) and the
-inputs that were rejected before any move because they are not valid to begin with
-(:func:`conformance.files.check_file` found an error): those are reported, never counted as losses.
+A :class:`Payload` holds the items per kind of move (``calendar``, ``contacts``, ``files``,
+``documents``) and the inputs that were rejected before any move because they are not valid to begin
+with (:func:`conformance.files.check_file` found an error; ODF files are judged with the OASIS schemas
+when :func:`harness.schemas.find_schema_dir` finds them): those are reported, never counted as losses.
+
+Documents: the built-in payload is the ODF feature fixtures (fixtures/odf/, with their XPath survival
+assertions); with a corpus, every valid ``.odt``/``.ods``/``.odp`` is a documents item (judged by its
+structural properties, :mod:`conformance.odf.structure`) and also a WebDAV file, byte for byte.
 
 Splitting: a CalDAV resource holds the components of one UID (RFC 4791 §4.1), so an .ics with many
 UIDs becomes one item per UID (its VCALENDAR properties and every VTIMEZONE go along with each);
@@ -21,11 +26,13 @@ from pathlib import Path
 
 from conformance.compare import compare_icalendar, compare_vcard
 from conformance.files import check_file
+from conformance.odf import validate_odf
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "moves"
 KINDS = ("calendar", "contacts", "files", "documents")
 LARGE_NAME, LARGE_SIZE = "large.bin", 4 * 1024 * 1024
 ODF_SUFFIXES = {".odt", ".ods", ".odp", ".odg", ".odf", ".odc", ".odb", ".odm", ".ott", ".ots", ".otp", ".otg"}
+DOCUMENT_SUFFIXES = {".odt": "text", ".ods": "spreadsheet", ".odp": "presentation"}
 _SKIP_NAMES = {"README.md", "SOURCE.tsv", ".gitkeep"}
 
 
@@ -33,8 +40,11 @@ _SKIP_NAMES = {"README.md", "SOURCE.tsv", ".gitkeep"}
 class Item:
     """One thing to move.
 
-    ``name`` is the resource name (calendar/contacts: ``<safe uid>.ics``; files: a relative path with
-    ``/``); ``label`` is what the loss report calls it; ``source`` the file it came from.
+    ``name`` is the resource name (calendar/contacts: ``<safe uid>.ics``; files and documents: a relative
+    path with ``/``); ``label`` is what the loss report calls it; ``source`` the file it came from.
+    Documents also have ``doc_kind`` (``text`` | ``spreadsheet`` | ``presentation``: a tool must claim
+    ``odf-<doc_kind>``) and, for the ODF feature fixtures, their survival ``assertions``
+    (``{"part", "xpath", "what"}``); a document without assertions is judged by its structure.
     """
 
     kind: str
@@ -44,6 +54,13 @@ class Item:
     source: str
     props: dict[str, str] = field(default_factory=dict)  # files: dead properties, Clark name -> text
     uid: str | None = None  # calendar and contacts: the UID (or FN) that a collection may hold only once
+    doc_kind: str | None = None  # documents: text | spreadsheet | presentation
+    assertions: tuple[dict, ...] = ()  # documents from fixtures/odf: the XPath survival assertions
+
+    @property
+    def ext(self) -> str:
+        """The file extension without the dot (``odt``...)."""
+        return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
 
 
 @dataclass
@@ -51,6 +68,7 @@ class Payload:
     items: dict[str, list[Item]] = field(default_factory=lambda: {k: [] for k in KINDS})
     rejected: list[dict] = field(default_factory=list)  # {"path", "kind", "reasons": [...]}
     origin: str = "fixtures"
+    odf_schemas: str | None = None  # the schema folder ODF inputs were validated with (None: package rules only)
 
     def add(self, item: Item) -> None:
         self.items[item.kind].append(item)
@@ -195,20 +213,37 @@ def _add_dav_items(payload: Payload, path: Path, rel: str, kind: str) -> None:
         payload.add(Item(kind, name, shown, body, rel, uid=label))
 
 
+def _odf_schema_dir():
+    from harness.schemas import SchemaDirNotFound, find_schema_dir
+
+    try:
+        return find_schema_dir()
+    except SchemaDirNotFound:
+        return None
+
+
 def load(root: Path | str | None = None, *, validate: bool = True) -> Payload:
-    """The payload in ``root`` (default: the built-in fixtures/moves).
+    """The payload in ``root`` (default: the built-in fixtures/moves and fixtures/odf).
 
     Layout: any folder tree. ``*.ics`` -> calendar items, ``*.vcf`` -> contacts, everything else ->
-    files (paths kept, relative to ``root``). With the built-in fixtures the tree is ``calendar/``,
-    ``contacts/``, ``files/`` (paths relative to ``files/``) plus the generated large file and the dead
-    properties of ``files.props.json``. Every .ics, .vcf and ODF file is first judged with
-    :func:`conformance.files.check_file`; an invalid one goes to ``rejected`` and is not moved.
+    files (paths kept, relative to ``root``); ``*.odt``/``*.ods``/``*.odp`` are documents items too.
+    With the built-in fixtures the tree is ``calendar/``, ``contacts/``, ``files/`` (paths relative to
+    ``files/``) plus the generated large file and the dead properties of ``files.props.json``; the
+    documents are the ODF feature fixtures of fixtures/odf/ (:func:`harness.office.load_fixtures`).
+    Every .ics, .vcf and ODF file is first judged with :func:`conformance.files.check_file` (ODF files
+    with :func:`conformance.odf.validate_odf` and the OASIS schemas when they are found); an invalid
+    one goes to ``rejected`` and is not moved.
+
+    Raises:
+        FileNotFoundError: ``root`` is not a folder.
     """
     builtin = root is None
     root = Path(root) if root is not None else FIXTURES
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder")
     payload = Payload(origin="fixtures" if builtin else str(root))
+    schema_dir = _odf_schema_dir() if validate else None
+    payload.odf_schemas = str(schema_dir) if schema_dir else None
     props: dict[str, dict[str, str]] = {}
     if builtin:
         props = {k: v for k, v in json.loads((root / "files.props.json").read_text("utf-8")).items()
@@ -225,16 +260,29 @@ def load(root: Path | str | None = None, *, validate: bool = True) -> Payload:
                 if not rel.startswith("files/"):
                     continue
                 rel = rel[len("files/"):]
-            needs_check = kind in ("calendar", "contacts") or path.suffix.lower() in ODF_SUFFIXES
-            if validate and needs_check:
-                verdict = check_file(path)
+            is_odf = path.suffix.lower() in ODF_SUFFIXES
+            if validate and (kind in ("calendar", "contacts") or is_odf):
+                try:
+                    verdict = validate_odf(path, schema_dir) if is_odf else check_file(path)
+                except OSError as exc:  # validate_odf reads the path itself
+                    payload.rejected.append({"path": rel, "kind": "odf", "reasons": [f"cannot be read: {exc}"]})
+                    continue
                 if not verdict.valid:
                     payload.rejected.append({"path": rel, "kind": verdict.kind, "reasons": _reasons(verdict)})
                     continue
             if kind == "files":
-                payload.add(Item("files", rel, rel, path.read_bytes(), rel, dict(props.get(rel, {}))))
+                data = path.read_bytes()
+                payload.add(Item("files", rel, rel, data, rel, dict(props.get(rel, {}))))
+                doc_kind = DOCUMENT_SUFFIXES.get(path.suffix.lower())
+                if doc_kind and not builtin:
+                    payload.add(Item("documents", rel, rel, data, rel, doc_kind=doc_kind))
             else:
                 _add_dav_items(payload, path, rel, kind)
     if builtin:
         payload.add(Item("files", LARGE_NAME, LARGE_NAME, large_file(), "(generated)", dict(props.get(LARGE_NAME, {}))))
+        from harness.office import load_fixtures
+
+        for f in load_fixtures():
+            payload.add(Item("documents", f.path.name, f.path.name, f.path.read_bytes(),
+                             f"fixtures/odf/{f.path.name}", doc_kind=f.kind, assertions=f.assertions))
     return payload

@@ -1,9 +1,11 @@
 """The moves phase of ``overstap run``: start the targets, run every ordered pair per kind, stop the targets.
 
 Pairs: for each kind, every ordered pair (A, B), A != B, of targets that claim the kind's capability
-(calendar: ``caldav``; contacts: ``carddav``; files: ``webdav``). Targets are started concurrently
-(:class:`harness.targets.TargetPool`), moves run in a thread pool; a target that moves in several
-pairs at once is fine, since every move has its own collections.
+(calendar: ``caldav``; contacts: ``carddav``; files: ``webdav``; documents: ``odf-roundtrip``, and a
+document kind in common: ``odf-text``, ``odf-spreadsheet`` or ``odf-presentation``). Targets are started
+concurrently (:class:`harness.targets.TargetPool`), DAV moves run in a thread pool; a target that moves
+in several pairs at once is fine, since every move has its own collections. The documents moves run
+after them (:mod:`harness.moves.documents`), sharing each tool's first conversion between destinations.
 """
 
 from __future__ import annotations
@@ -13,31 +15,38 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, as_completed, wait
 from typing import Callable, TextIO
 
+from harness.moves import documents
 from harness.moves.engine import MoveSpec, run_move
 from harness.moves.payload import Payload
 from harness.evidence import redact_text, redact_tree, secret_variants
 from harness.target import Target
 from harness.targets import Planned, TargetPool
 
-CAPABILITY = {"calendar": "caldav", "contacts": "carddav", "files": "webdav"}
-# "documents" (ODF through office tools) is a later kind: add its capability here and a mover in engine.py.
+CAPABILITY = {"calendar": "caldav", "contacts": "carddav", "files": "webdav", "documents": documents.CAPABILITY}
 
 
 def plan_pairs(targets: list[tuple[str, frozenset[str]]], kinds: tuple[str, ...] = tuple(CAPABILITY)) -> list[tuple[str, str, str]]:
-    """``[(kind, source id, destination id)]`` for every ordered pair sharing the kind's capability."""
+    """``[(kind, source id, destination id)]`` for every ordered pair sharing the kind's capability
+    (documents: and at least one document kind, :func:`harness.moves.documents.document_kinds`)."""
     out = []
+    caps = dict(targets)
     for kind in kinds:
-        able = [tid for tid, caps in targets if CAPABILITY[kind] in caps]
-        out += [(kind, a, b) for a in able for b in able if a != b]
+        able = [tid for tid, c in targets if CAPABILITY[kind] in c]
+        out += [(kind, a, b) for a in able for b in able if a != b
+                and (kind != "documents" or documents.document_kinds(caps[a]) & documents.document_kinds(caps[b]))]
     return out
 
 
 def run_pairs(started: dict[str, Target], pairs: list[tuple[str, str, str]], payload: Payload, run_id: str,
               workers: int = 8, timeout: tuple[float, float] = (5.0, 60.0),
-              progress: Callable[[dict], None] | None = None) -> list[dict]:
-    """Run the moves of ``pairs`` on running targets; the entries in a stable order (kind, source, destination)."""
+              progress: Callable[[dict], None] | None = None, doc_stats: dict | None = None) -> list[dict]:
+    """Run the moves of ``pairs`` on running targets; the entries in a stable order (kind, source, destination).
+
+    ``stats`` of the documents moves (:func:`harness.moves.documents.run_documents`) go into
+    ``doc_stats`` when given.
+    """
     specs = [MoveSpec(kind, started[a], started[b], payload.items[kind], run_id, timeout)
-             for kind, a, b in pairs if payload.items[kind]]
+             for kind, a, b in pairs if payload.items[kind] and kind != "documents"]
     moves = []
     pending = list(specs)
     busy: set[tuple[str, str]] = set()  # (target id, kind) with a move running
@@ -63,6 +72,10 @@ def run_pairs(started: dict[str, Target], pairs: list[tuple[str, str, str]], pay
                 moves.append(entry)
                 if progress:
                     progress(entry)
+    doc_pairs = [(a, b) for kind, a, b in pairs if kind == "documents"]
+    if doc_pairs and payload.items["documents"]:
+        moves += documents.run_documents(started, doc_pairs, payload.items["documents"], workers, progress,
+                                         doc_stats)
     return sorted(moves, key=lambda m: (m["kind"], m["source"], m["destination"]))
 
 
@@ -93,8 +106,9 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
                 except Exception as exc:  # noqa: BLE001
                     errors.append(f"moves: {tid} did not start: {exc}")
         runnable = [(k, a, b) for k, a, b in pairs if a in started and b in started]
-        print(f"moves: {len(runnable)} moves ({len(payload.items['calendar'])} calendar, "
-              f"{len(payload.items['contacts'])} contacts, {len(payload.items['files'])} files items each); "
+        print(f"moves: {len(runnable)} pairs ({len(payload.items['calendar'])} calendar, "
+              f"{len(payload.items['contacts'])} contacts, {len(payload.items['files'])} files, "
+              f"{len(payload.items['documents'])} documents items); "
               f"targets up in {time.monotonic() - t0:.1f} s", file=stream, flush=True)
 
         def say(m: dict) -> None:
@@ -102,7 +116,12 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
             print(f"  move {m['kind']:<8} {m['source']:>8} -> {m['destination']:<8} {state} "
                   f"({m['duration_s']:.1f} s)", file=stream, flush=True)
 
-        moves = run_pairs(started, runnable, payload, run_id, workers, timeout, say)
+        doc_stats: dict = {}
+        moves = run_pairs(started, runnable, payload, run_id, workers, timeout, say, doc_stats)
+        if doc_stats:
+            print(f"moves: documents: {doc_stats['conversions_a'] + doc_stats['conversions_b']} conversions "
+                  f"({doc_stats['conversions_a']} through a source, {doc_stats['conversions_b']} through a "
+                  f"destination) in {doc_stats['seconds']:.1f} s", file=stream, flush=True)
         # a target may echo credentials into what the moves read back: redact as for check evidence
         secrets = [s for t in started.values() if t.credentials
                    for s in secret_variants(t.secrets, t.credentials.username)]
