@@ -157,10 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--moves", action=argparse.BooleanOptionalAction, default=None,
                        help="after the suites, move data between every pair of targets that share a capability "
                             "and report what was lost (docs/moves.md). Default: on for a whole run or with "
-                            "--corpus; off when -k picks checks, and always off with --shard")
+                            "--corpus; off when -k picks checks, and with --shard unless --moves is given")
     run_p.add_argument("--corpus", metavar="DIR",
                        help="move your own files instead of fixtures/moves: .ics -> calendars, .vcf -> contacts, "
-                            "anything else -> WebDAV; invalid inputs are listed as rejected, not as losses")
+                            ".odt/.ods/.odp -> documents through office tools (and WebDAV), anything else -> WebDAV; "
+                            "invalid inputs are listed as rejected, not as losses")
     run_p.set_defaults(func=_cmd_run)
 
     exp = sub.add_parser("expectations", help="manage the known results per product (suites/expectations/)")

@@ -8,7 +8,7 @@
 
 RUN, OLD and NEW are report.json files or the folders that hold them. Exit status: ``report`` and
 ``merge`` 0 on success, 2 when an input cannot be read, breaks the schema or (merge) conflicts;
-``diff`` 1 when any result regressed, 0 otherwise, 2 when an input cannot be read.
+``diff`` 1 when any result or move regressed, 0 otherwise, 2 when an input cannot be read.
 """
 
 from __future__ import annotations
@@ -119,8 +119,10 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
         description="Compare the results of two runs per target and check. Order of statuses, best first: "
                     "PASS, WARN, FAIL, ERROR = TIMEOUT. 'improved'/'regressed' follow that order; 'changed' is a "
                     "change to or from SKIP or PRECONDITION_FAILED (not applicable), or between ERROR and "
-                    "TIMEOUT; 'new' and 'gone' are results present in only one run.",
-        epilog="Exit status: 1 when any result regressed; 0 otherwise; 2 when a run cannot be read.")
+                    "TIMEOUT; 'new' and 'gone' are results present in only one run. When both runs have moves, "
+                    "each source × destination × kind is compared too: fewer items intact (or as many and more "
+                    "properties lost) is a regression.",
+        epilog="Exit status: 1 when any result or move regressed; 0 otherwise; 2 when a run cannot be read.")
     dif.add_argument("old", metavar="OLD", help="the earlier report.json (or its folder)")
     dif.add_argument("new", metavar="NEW", help="the later report.json (or its folder)")
     dif.add_argument("--format", choices=("text", "markdown", "json"), default="text",
@@ -135,7 +137,9 @@ def add_commands(sub: "argparse._SubParsersAction") -> None:
         description="Join RUN... (report.json files of `overstap run --shard i/n`, or their folders) into one "
                     "report: targets and results joined, run_info from the earliest start to the latest end, "
                     "summary recomputed. The same target id must name the same product and version in "
-                    "every shard, and no check × target may appear twice.",
+                    "every shard, and no check × target may appear twice. Moves are joined too: a move "
+                    "(kind × source × destination) made by several shards is kept once (one without error, "
+                    "else the latest run's), with a note when the results differ.",
         epilog="Exit status: 0 written; 2 a run cannot be read, the runs conflict, or FILE cannot be written.")
     mer.add_argument("run", metavar="RUN", nargs="+", help="report.json, or the folder that holds it")
     mer.add_argument("-o", "--out", metavar="FILE", required=True, help="where to write the merged report.json")

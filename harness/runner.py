@@ -67,10 +67,11 @@ class RunOptions:
 
     def wants_moves(self) -> bool:
         """Whether the run ends with the moves phase: asked for explicitly (``--moves``, or a ``--corpus`` to
-        move), else for a whole run; never in a shard (``overstap merge`` joins no moves) nor when ``-k``
-        picks single checks, unless asked for."""
+        move), else for a whole run; not when ``-k`` picks single checks, unless asked for. A shard moves
+        only with an explicit ``--moves`` (between the targets of its share; ``overstap merge`` keeps one
+        entry per move when shards overlap)."""
         if self.shard:
-            return False
+            return bool(self.moves)
         if self.moves is not None:
             return self.moves
         return self.corpus is not None or not self.keyword

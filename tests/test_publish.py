@@ -400,6 +400,98 @@ def test_merge_refuses_a_duplicate_and_a_conflicting_target(shards, tmp_path):
     assert proc.returncode == 2 and "'nginx' is version" in proc.stderr and "99.0" in proc.stderr
 
 
+def _later(report: dict, by_s: int = 3600) -> dict:
+    """A deep copy of ``report`` started ``by_s`` seconds later."""
+    from datetime import datetime, timedelta
+
+    new = json.loads(json.dumps(report))
+    for key in ("started", "finished"):
+        ts = datetime.fromisoformat(new["run_info"][key]) + timedelta(seconds=by_s)
+        new["run_info"][key] = ts.isoformat(timespec="seconds")
+    return new
+
+
+def _worsen(move: dict) -> None:
+    """One more item of ``move`` arrives broken: its first intact item loses its content."""
+    victim = next(v for v in move["item_verdicts"] if v["intact"])
+    victim["intact"] = False
+    move["items_intact"] -= 1
+    move["properties_lost"] += 1
+    move["losses"].append({"item": victim["item"], "property": "content", "kind": "changed", "original": "a",
+                           "received": "b", "note": "content changed", "hop": "B"})
+
+
+def test_merge_keeps_one_entry_per_move_when_shards_overlap(webdav_run, tmp_path):
+    whole = webdav_run.report
+    assert len(whole.get("moves", [])) >= 2, "a whole run moves files between wsgidav and nginx"
+    # a second input that made the same moves (no results: the shards' results never overlap)
+    other = _later(whole)
+    other["results"], other["summary"] = [], {"total": 0, "unexpected": 0, "by_status": {}}
+    worse = next(m for m in other["moves"] if m["items_intact"] > 0)
+    _worsen(worse)
+    broken = next(m for m in other["moves"] if m is not worse)
+    broken["error"] = "MoveSetupError: the collection could not be made"
+    other["rejected_inputs"] = [*whole.get("rejected_inputs", []), {"path": "bad.ics", "kind": "icalendar",
+                                                                     "reasons": ["not iCalendar"]}]
+    first, second = _write(tmp_path / "a.json", whole), _write(tmp_path / "b.json", other)
+    out = tmp_path / "merged.json"
+    proc = overstap("merge", str(first), str(second), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    merged = load_json(out)
+    validate(merged)
+    keys = [(m["kind"], m["source"], m["destination"]) for m in merged["moves"]]
+    assert keys == sorted({(m["kind"], m["source"], m["destination"]) for m in whole["moves"]})
+    got = {(m["kind"], m["source"], m["destination"]): m for m in merged["moves"]}
+    # the later input's entry is kept, with a note naming the other input's different result
+    kept = got[(worse["kind"], worse["source"], worse["destination"])]
+    assert kept["items_intact"] == worse["items_intact"]
+    assert any(n.startswith(f"merge: {first} also made this move") for n in kept["notes"])
+    # an entry with an error gives way to one without
+    fine = got[(broken["kind"], broken["source"], broken["destination"])]
+    assert "error" not in fine and any("MoveSetupError" in n for n in fine["notes"])
+    assert [r["path"] for r in merged["rejected_inputs"]].count("bad.ics") == 1
+    assert len(merged["rejected_inputs"]) == len(whole.get("rejected_inputs", [])) + 1
+    # the same input twice: identical moves merge silently (results would clash, so none here)
+    proc = overstap("merge", str(second), str(second), "-o", str(tmp_path / "same.json"))
+    assert proc.returncode == 0, proc.stderr
+    same = load_json(tmp_path / "same.json")
+    assert same["moves"] == sorted(other["moves"], key=lambda m: (m["kind"], m["source"], m["destination"]))
+
+
+def test_diff_reports_move_regressions_with_exit_1(webdav_run, tmp_path):
+    old = webdav_run.report
+    new = _later(old)
+    worse = next(m for m in new["moves"] if m["items_intact"] > 0)
+    _worsen(worse)
+    gone = next(m for m in new["moves"] if m is not worse)
+    new["moves"].remove(gone)
+    newer = _write(tmp_path / "new.json", new)
+    proc = overstap("diff", str(webdav_run.out), str(newer))
+    assert proc.returncode == 1, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("0 regressed, 0 improved") and "moves: 1 regressed, 0 improved, 0 changed, 0 new, 1 gone" in first
+    victim = worse["losses"][-1]["item"]
+    assert f"{worse['kind']:<9} {worse['source']} → {worse['destination']}: " in proc.stdout
+    assert f"lost now: {victim}: content" in proc.stdout
+    data = json.loads(overstap("diff", str(webdav_run.out), str(newer), "--format", "json").stdout)
+    assert data["moves_summary"]["regressed"] == 1 and data["moves_summary"]["gone"] == 1
+    [reg] = [m for m in data["moves"] if m["change"] == "regressed"]
+    assert reg["new"]["items_intact"] == reg["old"]["items_intact"] - 1 and reg["lost_now"] == [f"{victim}: content"]
+    md = overstap("diff", str(webdav_run.out), str(newer), "--format", "markdown").stdout
+    assert md.startswith("❌") and "### Moves (2)" in md
+    assert any(line.startswith("| regressed | files |") for line in md.splitlines())
+    # the other way round: an improvement and a new pair, exit 0
+    back = overstap("diff", str(newer), str(webdav_run.out))
+    assert back.returncode == 0 and "moves: 0 regressed, 1 improved, 0 changed, 1 new, 0 gone" in back.stdout
+    assert f"kept now: {victim}: content" in back.stdout
+    # a run without moves is no "gone" for every move: moves are compared only when both runs have them
+    bare = _later(old)
+    bare.pop("moves")
+    bare.pop("rejected_inputs", None)
+    proc = overstap("diff", str(webdav_run.out), str(_write(tmp_path / "bare.json", bare)))
+    assert proc.returncode == 0 and "moves:" not in proc.stdout
+
+
 # -- pure parts --------------------------------------------------------------------------------------
 def test_clause_links():
     assert clause_links("RFC 4918 §9.9, §10.3, RFC 3986 §3.4") == [

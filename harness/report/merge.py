@@ -7,7 +7,14 @@
 - run_info: ``started`` the earliest, ``finished`` the latest, ``duration_s`` the wall time between them,
   ``suites`` the union, ``interrupted`` true when any shard was; other fields from the earliest shard
   (a field whose values differ between shards, such as ``host``, lists the distinct values joined by ", ");
-- ``moves[]`` (when present): the union; the same source × destination × kind twice is an error;
+- ``moves[]`` (when any input has them): the union by kind × source × destination. Shards overlap
+  when a target's suites fall into several shards and each ran the moves between its targets
+  (``overstap run --shard i/n --moves``), or when a moves-only run is merged with shards that also
+  moved: the same move then comes from several inputs, and one entry is kept: one without ``error``
+  before one with, then the one of the latest-started input. When the entries disagree (items
+  intact, properties lost, error), the kept one gets a ``notes`` line naming the other input and its
+  counts, so a flaky move stays visible;
+- ``rejected_inputs[]``: the union, without repeats (same path, kind and reasons);
 - summary: recomputed from the merged results.
 
 The merged report follows the schema (it is validated before it is returned).
@@ -29,6 +36,25 @@ def _ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _counts(m: dict) -> str:
+    if m.get("error"):
+        return f"error: {m['error']}"
+    return (f"{m['items_intact']}/{m['items']} items intact, "
+            f"{m['properties_lost']}/{m['properties_total']} properties lost")
+
+
+def _one_move(candidates: list[tuple[dict, str]]) -> dict:
+    """The entry kept for one kind × source × destination (see the module docstring). ``candidates`` are
+    ``(entry, input name)`` in input order, earliest-started input first."""
+    order = sorted(range(len(candidates)), key=lambda i: ("error" in candidates[i][0], -i))
+    kept = dict(candidates[order[0]][0])
+    others = [candidates[i] for i in order[1:] if _counts(candidates[i][0]) != _counts(kept)]
+    if others:
+        kept["notes"] = list(kept.get("notes", [])) + [
+            f"merge: {name} also made this move, with another result: {_counts(m)}" for m, name in others]
+    return kept
+
+
 def merge_reports(reports: list[dict], names: list[str] | None = None) -> dict:
     """Join ``reports`` (validated report dicts) into one report.
 
@@ -41,7 +67,7 @@ def merge_reports(reports: list[dict], names: list[str] | None = None) -> dict:
 
     Raises:
         MergeError: no reports, a target id with different product or version, a duplicate
-            check × target or move, or a merged report that breaks the schema.
+            check × target, or a merged report that breaks the schema.
     """
     if not reports:
         raise MergeError("nothing to merge: give at least one report")
@@ -52,7 +78,8 @@ def merge_reports(reports: list[dict], names: list[str] | None = None) -> dict:
     target_from: dict[str, str] = {}
     results: dict[tuple[str, str], dict] = {}
     result_from: dict[tuple[str, str], str] = {}
-    moves: dict[tuple[str, str, str], dict] = {}
+    moves: dict[tuple[str, str, str], list[tuple[dict, str]]] = {}  # key -> [(entry, input name)], earliest first
+    rejected: dict[tuple, dict] = {}
     any_moves = False
     for i in order:
         report, name = reports[i], names[i]
@@ -83,10 +110,9 @@ def merge_reports(reports: list[dict], names: list[str] | None = None) -> dict:
         if "moves" in report:
             any_moves = True
             for m in report["moves"]:
-                key = (m["source"], m["destination"], m["kind"])
-                if key in moves:
-                    raise MergeError(f"duplicate move {m['kind']} {m['source']} → {m['destination']} in {name}")
-                moves[key] = m
+                moves.setdefault((m["kind"], m["source"], m["destination"]), []).append((m, name))
+            for r in report.get("rejected_inputs", []):
+                rejected.setdefault((r["path"], r.get("kind"), tuple(r.get("reasons", []))), r)
 
     infos = [reports[i]["run_info"] for i in order]
     run_info = dict(infos[0])
@@ -115,9 +141,11 @@ def merge_reports(reports: list[dict], names: list[str] | None = None) -> dict:
                           "unexpected": sum(1 for r in merged_results if not r["expected"]),
                           "by_status": dict(sorted(counts.items()))}}
     if any_moves:
-        merged["moves"] = [moves[k] for k in sorted(moves)]
+        merged["moves"] = [_one_move(moves[k]) for k in sorted(moves)]
+        merged["rejected_inputs"] = list(rejected.values())
     else:
         merged.pop("moves", None)
+        merged.pop("rejected_inputs", None)
     try:
         validate(merged)
     except ReportError as exc:
