@@ -277,7 +277,7 @@ def _start(job: _Job, options: RunOptions, run_id: str) -> None:
             # every check's assert carries its own message, which is all the report keeps: skipping pytest's
             # assertion rewriting saves recompiling every suite module in every target's process
             "--assert=plain",
-            "--target", job.planned.id, "--run-id", run_id, "--overstap-json", str(job.events),
+            "--target", job.planned.name, "--run-id", run_id, "--overstap-json", str(job.events),
             "--request-timeout", str(options.request_timeout), "--check-timeout", str(options.check_timeout)]
     if options.targets_file:
         argv += ["--targets-file", options.targets_file]

@@ -1,8 +1,9 @@
 """Resolving target names to providers, and keeping the targets of one run.
 
 A name on the command line (``--target NAME``) is either a target id from the targets file
-(remote provider) or a catalog product name (local provider). ``all`` means every product that can
-be started here.
+(remote provider), a catalog product name (local provider), or ``container:PRODUCT`` (containers
+provider: the product's reference image, target id ``PRODUCT-container``). ``all`` means every
+product that can be started here as a local process.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness import catalog
+from harness.providers.containers import ContainerTarget
 from harness.providers.local import LocalTarget, TargetStartError
 from harness.providers.remote import RemoteEntry, RemoteTarget, load_targets_file, TargetsFileError
 from harness.target import Target
@@ -17,11 +19,15 @@ from harness.target import Target
 __all__ = ["TargetPool", "Planned", "TargetStartError", "TargetsFileError", "plan_targets"]
 
 
+CONTAINER_PREFIX = "container:"
+
+
 @dataclass
 class Planned:
     """A target chosen for a run but not yet started.
 
-    ``suites`` are the suites that apply; ``unavailable`` says why a local product cannot start here.
+    ``suites`` are the suites that apply; ``unavailable`` says why a local product cannot start here;
+    ``name`` is the ``--target`` name that plans it again (in a child process), default the id.
     """
 
     id: str
@@ -31,6 +37,10 @@ class Planned:
     suites: tuple[str, ...]
     remote: RemoteEntry | None = None
     unavailable: str | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.id
 
     def to_report(self, version: str = "unknown") -> dict:
         return {"id": self.id, "product": self.product, "version": version, "provider": self.provider,
@@ -55,6 +65,12 @@ def plan_targets(names: list[str], targets_file: str | None = None) -> list[Plan
         if name in remote:
             e = remote[name]
             planned.append(Planned(e.id, e.product, "remote", e.capabilities, e.suites, remote=e))
+        elif name.startswith(CONTAINER_PREFIX):
+            product = catalog.get(name[len(CONTAINER_PREFIX):])
+            why = None if product.image else (f"{product.name} has no reference image (`overstap images list` "
+                                                "shows the products that have one)")
+            planned.append(Planned(f"{product.name}-container", product.name, "container", product.capabilities,
+                                   product.suites, unavailable=why, name=name))
         elif name == "all":
             for product in catalog.all_products():
                 if product.local:
@@ -85,7 +101,7 @@ class TargetPool:
 
     def __init__(self, planned: list[Planned]):
         self.planned = {p.id: p for p in planned}
-        self._running: dict[str, LocalTarget | RemoteTarget] = {}
+        self._running: dict[str, LocalTarget | RemoteTarget | ContainerTarget] = {}
         self._targets: dict[str, Target] = {}
         self._failures: dict[str, Exception] = {}
 
@@ -106,7 +122,12 @@ class TargetPool:
         try:
             if p.unavailable:
                 raise catalog.ProductUnavailable(p.unavailable)
-            provider = RemoteTarget(p.remote) if p.remote else LocalTarget(catalog.get(p.product), p.id)
+            if p.remote:
+                provider = RemoteTarget(p.remote)
+            elif p.provider == "container":
+                provider = ContainerTarget(catalog.get(p.product), p.id)
+            else:
+                provider = LocalTarget(catalog.get(p.product), p.id)
             self._running[target_id] = provider
             target = provider.start()
         except Exception as exc:  # any start failure becomes the reason for this target's ERRORs
@@ -137,7 +158,7 @@ class TargetPool:
         return out
 
     def stop_all(self) -> None:
-        """Stop every target that was started (local: process and folder gone)."""
+        """Stop every target that was started (local: process and folder gone; container: removed with its volumes)."""
         for provider in self._running.values():
             provider.stop()
         self._running.clear()

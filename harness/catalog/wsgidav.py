@@ -38,7 +38,9 @@ class WsgiDAV(Product):
         return __version__
 
     def pip_requirements(self) -> list[str]:
-        return installed_pins("wsgidav", "cheroot")
+        # WsgiDAV uses lxml when it is importable and xml.etree otherwise; the two keep dead-property prefixes
+        # differently (webdav/props/dead-property-prefix), so the image carries lxml as Overstap's venv does.
+        return installed_pins("wsgidav", "cheroot", "lxml")
 
     def local_spec(self, workdir: Path, port: int, *, listen: str = "127.0.0.1",
                    credentials: Credentials | None = None) -> LocalSpec:
