@@ -3,6 +3,8 @@
     overstap targets                      list every product: available here? version? how to install
     overstap run [--suite S]... [--target T]... [--targets-file F] [--out DIR] [-k EXPR]
                  [--moves/--no-moves] [--corpus DIR]
+    overstap images build [PRODUCT...] | images list      reference images for --target container:NAME
+    overstap compose up|down|config PROFILE               docker-compose.yml profiles
 
 Exit codes of ``run``: 0 when every result was expected, 1 when any was not, 2 on a harness error
 (bad arguments, an unusable targets file, a test process that broke, an interrupted run).
@@ -137,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--suite", action="append", metavar="S",
                        help=f"run this suite (repeatable; default: all of {', '.join(available_suites())})")
     run_p.add_argument("--target", action="append", metavar="T",
-                       help="test this target: a product name from `overstap targets` (started locally) or an id "
+                       help="test this target: a product name from `overstap targets` (started locally), "
+                            "container:PRODUCT (its reference image, see `overstap images`), or an id "
                             "from --targets-file (repeatable; default: every product available here, or every "
                             "target of the targets file)")
     run_p.add_argument("--targets-file", metavar="F", help="TOML file naming existing deployments (docs/targets.md)")
@@ -201,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.schemas import add_commands as add_schema_commands
 
     add_schema_commands(sub)
+
+    from harness.compose import add_commands as add_compose_commands
+    from harness.images import add_commands as add_image_commands
+
+    add_image_commands(sub)
+    add_compose_commands(sub)
 
     add_publish_commands(sub)
     return parser

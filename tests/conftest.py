@@ -64,17 +64,38 @@ BINARY_INSTALL = {
 
 
 def missing_reason(name: str) -> str | None:
-    """Why ``name`` (a catalog product or a binary on PATH) cannot be used here, or None.
+    """Why ``name`` (a catalog product, a binary on PATH, or ``image:PRODUCT``: a reference image built
+    here with a Docker Engine API answering) cannot be used here, or None.
 
     The reason names the install command.
     """
     from harness import catalog
+
+    if name.startswith("image:"):
+        return _image_missing(name[len("image:"):])
 
     if name in catalog.names():
         return catalog.get(name).missing()
     if shutil.which(name) is None:
         return f"{name} not found; install with: {BINARY_INSTALL.get(name, f'apt-get install {name}')}"
     return None
+
+
+def _image_missing(product: str) -> str | None:
+    from harness.images import image_exists
+    from harness.providers.containers import EngineUnavailable, engine, image_tag
+
+    try:
+        client = engine()
+    except EngineUnavailable as exc:
+        return str(exc)
+    try:
+        from harness import catalog
+
+        tag = image_tag(catalog.get(product))
+        return None if image_exists(client, tag) else f"{tag} not built; build with: overstap images build {product}"
+    finally:
+        client.close()
 
 
 def require_now(name: str) -> None:

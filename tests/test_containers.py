@@ -1,0 +1,260 @@
+"""The containers provider, the reference images and docker-compose.yml, on a real Podman (or Docker).
+
+Real engine, real images built by ``overstap images build`` (``./dev setup`` builds them), real servers
+inside: the same suites run against a product started as a local process and as a container must give
+the same verdicts, and nothing may be left behind -- not after a run, not after a crashed harness.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import REPO, load_json, overstap, require_now, wait_until
+
+COMPARED = ("radicale", "apache")  # one CalDAV/CardDAV, one WebDAV product
+
+
+def _engine():
+    from harness.providers.containers import engine
+
+    return engine()
+
+
+def _ours(client) -> list:
+    from harness.providers.containers import LABEL_OWNER
+
+    return client.containers.list(all=True, filters={"label": LABEL_OWNER})
+
+
+def _volumes(client) -> set[str]:
+    return {v.name for v in client.volumes.list()}
+
+
+@pytest.fixture(scope="module")
+def side_by_side(tmp_path_factory):
+    """One run of the local and the container target of each compared product, with the engine's
+    containers and volumes listed before and after."""
+    for product in COMPARED:
+        require_now(product)
+        require_now(f"image:{product}")
+    client = _engine()
+    before_volumes = _volumes(client)
+    before = {c.id for c in _ours(client)}
+    out = tmp_path_factory.mktemp("containers")
+    targets = [arg for p in COMPARED for arg in ("--target", p, "--target", f"container:{p}")]
+    proc = overstap("run", *targets, "--no-moves", "--out", str(out), timeout=900)
+    after = {c.id for c in _ours(client)}
+    after_volumes = _volumes(client)
+    client.close()
+    return proc, load_json(out / "report.json"), before, after, before_volumes, after_volumes
+
+
+def test_container_runs_give_the_same_verdicts_as_local_runs(side_by_side):
+    proc, report, *_ = side_by_side
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    targets = {t["id"]: t for t in report["targets"]}
+    statuses: dict[str, dict[str, str]] = {}
+    for result in report["results"]:
+        statuses.setdefault(result["target"], {})[result["check"]] = result["status"]
+    for product in COMPARED:
+        local, container = targets[product], targets[f"{product}-container"]
+        assert container["provider"] == "container" and local["provider"] == "local"
+        assert container["version"] == local["version"], (
+            f"{product}: the image has {container['version']}, this machine {local['version']}; rebuild the "
+            f"image (overstap images build {product}) so that the same version is compared")
+        ours, theirs = statuses[product], statuses[f"{product}-container"]
+        assert len(ours) > 50, f"{product}: only {len(ours)} results"
+        assert set(ours) == set(theirs)
+        differ = {c: (ours[c], theirs[c]) for c in ours if ours[c] != theirs[c]}
+        assert not differ, f"{product}: local vs container verdicts differ: {differ}"
+        # the suites found real failures on both, so equal verdicts are not "everything passed"
+        assert any(s in ("FAIL", "WARN") for s in ours.values())
+
+
+def test_container_evidence_uses_the_published_port(side_by_side):
+    _, report, *_ = side_by_side
+    endpoint = next(t["endpoints"]["webdav"] for t in report["targets"] if t["id"] == "apache-container")
+    assert endpoint.startswith("http://127.0.0.1:") and endpoint.endswith("/dav/")
+    urls = [e["request"]["url"] for r in report["results"] if r["target"] == "apache-container"
+            for e in (r.get("evidence") or {}).get("exchanges", []) if e["request"]["url"].startswith("http")]
+    assert urls and all(u.startswith(endpoint.split("/dav/")[0]) for u in urls)
+
+
+def test_a_run_leaves_no_container_or_volume(side_by_side):
+    _, _, before, after, before_volumes, after_volumes = side_by_side
+    assert after <= before, f"containers left behind: {after - before}"
+    assert after_volumes <= before_volumes, f"volumes left behind: {after_volumes - before_volumes}"
+
+
+def test_a_killed_harness_leaves_no_container():
+    """SIGKILL of the process that started a container: its guard removes the container."""
+    require_now("image:radicale")
+    script = textwrap.dedent("""
+        import os, signal, sys
+        from harness import catalog
+        from harness.providers.containers import ContainerTarget
+        target = ContainerTarget(catalog.get("radicale"))
+        target.start()
+        print(target.container.id, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180, cwd=REPO)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    container_id = proc.stdout.strip()
+    assert len(container_id) >= 12
+    client = _engine()
+    try:
+        def gone() -> bool:
+            return all(c.id != container_id for c in client.containers.list(all=True))
+        assert wait_until(gone, timeout=30), f"container {container_id[:12]} outlived its harness"
+    finally:
+        client.close()
+
+
+def test_sweep_removes_only_containers_whose_owner_is_gone():
+    require_now("image:radicale")
+    from harness.providers.containers import LABEL_HOST, LABEL_OWNER, image_tag, sweep
+    from harness import catalog
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    client = _engine()
+    image = image_tag(catalog.get("radicale"))
+    made = []
+    try:
+        for owner in (dead.pid, os.getpid()):
+            made.append(client.containers.create(image, command=["sleep", "60"], labels={
+                LABEL_OWNER: str(owner), LABEL_HOST: socket.gethostname()}))
+        removed = sweep(client)
+        names = {c.name for c in client.containers.list(all=True)}
+        assert made[0].name in removed and made[0].name not in names
+        assert made[1].name in names, "a container of a live run was removed"
+    finally:
+        for container in made:
+            try:
+                container.remove(force=True, v=True)
+            except Exception:
+                pass
+        client.close()
+
+
+def test_missing_image_and_product_without_image_are_clear(tmp_path):
+    require_now("image:radicale")
+    proc = overstap("run", "--target", "container:lighttpd", "--no-moves", "--out", str(tmp_path / "a"))
+    assert proc.returncode == 2
+    assert "has no reference image" in proc.stdout + proc.stderr
+
+    from harness import catalog
+    from harness.catalog import ProductUnavailable
+    from harness.providers.containers import ContainerTarget
+
+    class Unbuilt(type(catalog.get("radicale"))):
+        name = "radicale-never-built"
+
+    with pytest.raises(ProductUnavailable, match="overstap images build radicale-never-built"):
+        ContainerTarget(Unbuilt()).start()
+
+
+def test_no_engine_is_a_clear_error():
+    proc = overstap("images", "list", env={"DOCKER_HOST": "unix:///nonexistent/overstap.sock"})
+    assert proc.returncode == 2
+    assert "no Docker Engine API answers" in proc.stderr and "podman system service" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_images_list_shows_the_built_images():
+    require_now("image:radicale")
+    proc = overstap("images", "list")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()[1:]}
+    assert rows["(base)"] == "yes" and rows["radicale"] == "yes"
+    assert set(rows) >= {"apache", "nginx", "wsgidav", "xandikos", "davical"}
+
+
+# -- docker-compose.yml ----------------------------------------------------------------------------------------
+def _require_compose() -> None:
+    from harness.compose import ComposeError, compose_tool, schema_path
+
+    if schema_path() is None:
+        require_now("docker-compose")  # Debian's package ships the Compose Specification schema
+    try:
+        compose_tool()
+    except ComposeError:
+        require_now("podman-compose")
+
+
+@pytest.mark.parametrize("profile", ["reference", "opendesk", "lasuite"])
+def test_compose_file_validates(profile):
+    _require_compose()
+    proc = overstap("compose", "config", profile)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "valid" in proc.stdout
+
+
+def test_compose_validation_catches_real_mistakes(tmp_path):
+    _require_compose()
+    bad = tmp_path / "compose.yml"
+    bad.write_text(textwrap.dedent("""
+        services:
+          a:
+            image: x
+            profiles: [reference]
+            ports: ["8080:80"]
+            depends_on: [nothere]
+            restrat: always
+          b:
+            image: y
+            profiles: [reference]
+    """))
+    proc = overstap("compose", "config", "reference", "--file", str(bad))
+    assert proc.returncode == 1
+    out = proc.stdout
+    assert "'restrat' does not match" in out          # the Compose Specification schema
+    assert "must be published on 127.0.0.1" in out      # our rules
+    assert "depends_on names 'nothere'" in out
+    assert "service b: no healthcheck" in out
+
+
+def test_compose_reference_profile_up_test_down(tmp_path):
+    """`overstap compose up reference`, a run through containers/reference-targets.toml, then down: the
+    services answer with the account from the environment, and nothing of the project stays."""
+    _require_compose()
+    for product in ("radicale", "xandikos", "wsgidav", "apache", "nginx", "davical"):
+        require_now(f"image:{product}")
+    env = {"OVERSTAP_USERNAME": "overstap", "OVERSTAP_PASSWORD": "compose-test-secret"}
+    client = _engine()
+    before = {c.id for c in client.containers.list(all=True)}
+    before_volumes = _volumes(client)
+    try:
+        up = overstap("compose", "up", "reference", env=env, timeout=600)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "apache answers at http://127.0.0.1:18234/" in up.stdout
+        run = overstap("run", "--targets-file", str(REPO / "containers" / "reference-targets.toml"),
+                       "--target", "apache-compose", "--target", "radicale-compose", "--target", "davical-compose",
+                       "-k", "basic or principal", "--out", str(tmp_path / "run"), env=env, timeout=600)
+        report = load_json(tmp_path / "run" / "report.json")
+        by_target = {}
+        for result in report["results"]:
+            by_target.setdefault(result["target"], []).append(result["status"])
+        assert set(by_target) == {"apache-compose", "radicale-compose", "davical-compose"}, run.stdout[-2000:]
+        for target, statuses in by_target.items():
+            assert "ERROR" not in statuses, (target, run.stdout[-3000:])
+            assert statuses.count("PASS") >= 2, (target, statuses)
+        versions = {t["id"]: t["version"] for t in report["targets"]}
+        assert versions["apache-compose"] != "unknown"
+        assert "compose-test-secret" not in (tmp_path / "run" / "report.json").read_text()
+    finally:
+        down = overstap("compose", "down", "reference", env=env, timeout=300)
+        assert down.returncode == 0, down.stdout + down.stderr
+    after = {c.id for c in client.containers.list(all=True)}
+    after_volumes = _volumes(client)
+    client.close()
+    assert after <= before, f"compose left containers: {after - before}"
+    assert after_volumes <= before_volumes, f"compose left volumes: {after_volumes - before_volumes}"
