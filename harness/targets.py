@@ -64,7 +64,7 @@ def plan_targets(names: list[str], targets_file: str | None = None) -> list[Plan
     for name in names:
         if name in remote:
             e = remote[name]
-            planned.append(Planned(e.id, e.product, "remote", e.capabilities, e.suites, remote=e))
+            planned.append(Planned(e.id, e.product, e.provider, e.capabilities, e.suites, remote=e))
         elif name.startswith(CONTAINER_PREFIX):
             product = catalog.get(name[len(CONTAINER_PREFIX):])
             why = None if product.image else (f"{product.name} has no reference image (`overstap images list` "
@@ -122,10 +122,10 @@ class TargetPool:
         try:
             if p.unavailable:
                 raise catalog.ProductUnavailable(p.unavailable)
-            if p.remote:
+            if p.provider == "container":
+                provider = ContainerTarget(catalog.get(p.product), p.id, entry=p.remote)
+            elif p.remote:
                 provider = RemoteTarget(p.remote)
-            elif p.provider == "container":
-                provider = ContainerTarget(catalog.get(p.product), p.id)
             else:
                 provider = LocalTarget(catalog.get(p.product), p.id)
             self._running[target_id] = provider

@@ -258,3 +258,61 @@ def test_compose_reference_profile_up_test_down(tmp_path):
     client.close()
     assert after <= before, f"compose left containers: {after - before}"
     assert after_volumes <= before_volumes, f"compose left volumes: {after_volumes - before_volumes}"
+
+
+# -- targets-file entries with provider = "container" (any image: upstream ones where a registry is reachable) --
+DECLARED = """
+[[targets]]
+id = "wsgidav-declared"
+product = "wsgidav"
+provider = "container"
+image = "{image}"
+port = 8080
+endpoints = {{ webdav = "/" }}
+environment = {{ OVERSTAP_USERNAME = "alice" }}
+environment_env = {{ OVERSTAP_PASSWORD = "OV_TEST_PW" }}
+username_env = "OV_TEST_USER"
+password_env = "OV_TEST_PW"
+"""
+
+
+def test_declared_image_entry_runs_with_environment_from_the_caller(tmp_path):
+    require_now("image:wsgidav")
+    targets = tmp_path / "targets.toml"
+    targets.write_text(DECLARED.format(image="localhost/overstap/wsgidav:latest"))
+    env = {"OV_TEST_USER": "alice", "OV_TEST_PW": "declared-secret-4711"}
+    proc = overstap("run", "--targets-file", str(targets), "--suite", "webdav", "-k", "basic",
+                    "--out", str(tmp_path / "out"), env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    report = load_json(tmp_path / "out" / "report.json")
+    (target,) = report["targets"]
+    assert target["provider"] == "container"
+    assert target["version"][0].isdigit(), target  # read from the Server header (WsgiDAV/x.y.z)
+    assert target["endpoints"]["webdav"].startswith("http://127.0.0.1:")
+    statuses = [r["status"] for r in report["results"]]
+    assert statuses and statuses.count("PASS") == len(statuses)  # wsgidav passes the basic group
+    assert "declared-secret-4711" not in (tmp_path / "out" / "report.json").read_text()
+
+    unset = {k: v for k, v in os.environ.items() if k not in ("OV_TEST_USER", "OV_TEST_PW")}
+    missing = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--targets-file", str(targets),
+                              "--out", str(tmp_path / "out2")], capture_output=True, text=True, env=unset,
+                             cwd=REPO, timeout=120)
+    assert missing.returncode == 2 and "OV_TEST_PW" in missing.stderr, missing.stderr
+
+
+def test_declared_entry_refuses_secrets_and_explains_a_missing_image(tmp_path):
+    require_now("image:wsgidav")
+    bad = tmp_path / "secret.toml"
+    bad.write_text(DECLARED.format(image="x").replace(
+        'environment = { OVERSTAP_USERNAME = "alice" }', 'environment = { ADMIN_PASSWORD = "hunter2" }'))
+    proc = overstap("run", "--targets-file", str(bad), "--out", str(tmp_path / "a"))
+    assert proc.returncode == 2 and "ADMIN_PASSWORD looks like a secret" in proc.stderr
+
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(DECLARED.format(image="localhost/overstap/never-built-anywhere:1"))
+    proc = overstap("run", "--targets-file", str(unknown), "--suite", "webdav", "-k", "basic",
+                    "--out", str(tmp_path / "b"), env={"OV_TEST_USER": "alice", "OV_TEST_PW": "x"})
+    assert proc.returncode != 0
+    report = load_json(tmp_path / "b" / "report.json")
+    assert "cannot be pulled" in report["targets"][0].get("error", ""), report["targets"]
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -15,6 +15,11 @@ to whichever socket :func:`engine` finds. For each target the provider
 - gives the container's log for evidence (:meth:`ContainerTarget.log_tail`);
 - removes the container with its anonymous volumes at the end (:meth:`ContainerTarget.stop`).
 
+A targets-file entry with ``provider = "container"`` (see :mod:`harness.providers.remote`) names any
+image instead -- an upstream one where a registry is reachable: the provider pulls it when it is not
+here, passes the entry's environment, maps the entry's endpoint paths onto the published port and reads
+the version from the entry or the ``Server`` header.
+
 A check never knows this provider started its target: the Target looks like a local one, with
 ``provider = "container"``.
 """
@@ -157,6 +162,8 @@ class ContainerTarget:
         product: the catalog entry (``product.image`` must be True).
         target_id: the id used in reports (default: ``<product>-container``).
         timeout_s: how long to wait for the container to announce itself and its endpoint to answer, in seconds.
+        entry: a targets-file entry with ``provider = "container"`` (image, port, endpoint paths, environment);
+            ``None`` for the product's reference image.
 
     Raises (from start):
         ProductUnavailable: the product has no reference image, or the image is not built here.
@@ -164,8 +171,10 @@ class ContainerTarget:
         TargetStartError: the container exited or never answered; the message holds its log tail.
     """
 
-    def __init__(self, product: Product, target_id: str | None = None, timeout_s: float = START_TIMEOUT_S):
+    def __init__(self, product: Product, target_id: str | None = None, timeout_s: float = START_TIMEOUT_S,
+                 entry=None):
         self.product = product
+        self.entry = entry  # a RemoteEntry with provider "container": a declared image instead of the reference one
         self.target_id = target_id or f"{product.name}-container"
         self.timeout_s = timeout_s
         self.client = None
@@ -174,13 +183,15 @@ class ContainerTarget:
         self.target: Target | None = None
 
     def start(self) -> Target:
-        if not self.product.image:
+        if self.entry is None and not self.product.image:
             raise ProductUnavailable(f"{self.product.name} has no reference image; products with one: "
                                      "see `overstap images list`")
-        import docker
-
         self.client = engine()
         sweep(self.client)
+        if self.entry is not None:
+            return self._start_declared()
+        import docker
+
         tag = image_tag(self.product)
         try:
             self.client.images.get(tag)
@@ -188,21 +199,8 @@ class ContainerTarget:
             raise ProductUnavailable(f"image {tag} is not built here; build it with: "
                                      f"overstap images build {self.product.name}") from None
         credentials = account(None)
-        self.container = self.client.containers.create(
-            tag,
-            name=f"overstap-{self.target_id}-{secrets.token_hex(4)}",
-            environment={"OVERSTAP_USERNAME": credentials.username, "OVERSTAP_PASSWORD": credentials.password},
-            ports={f"{CONTAINER_PORT}/tcp": ("127.0.0.1", None)},
-            labels={LABEL_OWNER: str(os.getpid()), LABEL_HOST: socket.gethostname(), LABEL_TARGET: self.target_id},
-            detach=True,
-        )
-        self.guard = subprocess.Popen(
-            [sys.executable, "-m", "harness.providers._container_guard", str(os.getpid()), self.container.id],
-            env={**os.environ, "DOCKER_HOST": self.client.overstap_url},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        self.container.start()
+        self._create(tag, CONTAINER_PORT,
+                     {"OVERSTAP_USERNAME": credentials.username, "OVERSTAP_PASSWORD": credentials.password})
         announced, port = self._wait_announced()
         base = f"http://127.0.0.1:{port}"
         endpoints = {service: urljoin(base, path) for service, path in announced["endpoints"].items()}
@@ -219,6 +217,73 @@ class ContainerTarget:
             secrets=[credentials.password],
         )
         return self.target
+
+    def _start_declared(self) -> Target:
+        import docker
+
+        from harness.target import Credentials
+
+        e = self.entry
+        missing = e.missing_env()
+        if missing:
+            raise ProductUnavailable(f"target {e.id}: set the environment variable(s) {', '.join(missing)} "
+                                     f"(named in {e.source})")
+        try:
+            self.client.images.get(e.image)
+        except docker.errors.ImageNotFound:
+            try:
+                self.client.images.pull(e.image)
+            except docker.errors.APIError as exc:
+                raise ProductUnavailable(f"target {e.id}: image {e.image} is not here and cannot be pulled "
+                                         f"({exc.explanation or exc}); is a registry reachable?") from None
+        environment = {**e.environment, **{k: os.environ[v] for k, v in e.environment_env.items()}}
+        credentials = None
+        if e.username_env or e.password_env:
+            credentials = Credentials(os.environ.get(e.username_env or "", ""), os.environ.get(e.password_env or "", ""))
+        self._create(e.image, e.port, environment)
+        port = self._wait_port(e.port)
+        base = f"http://127.0.0.1:{port}"
+        endpoints = {service: urljoin(base, path) for service, path in e.endpoints.items()}
+        server = self._wait_ready(next(iter(endpoints.values())), credentials)
+        secrets_given = [os.environ[v] for v in e.environment_env.values()]
+        if credentials and credentials.password:
+            secrets_given.append(credentials.password)
+        self.target = Target(
+            id=self.target_id, product=self.product.name,
+            version=e.version or self.product.remote_version(server), provider="container",
+            capabilities=e.capabilities, endpoints=endpoints, credentials=credentials,
+            secrets=[s for s in secrets_given if s],
+        )
+        return self.target
+
+    def _create(self, image: str, port: int, environment: dict[str, str]) -> None:
+        """Create the container (port published on a free 127.0.0.1 port, owner labels), start its guard, start it."""
+        self.container = self.client.containers.create(
+            image,
+            name=f"overstap-{self.target_id}-{secrets.token_hex(4)}",
+            environment=environment,
+            ports={f"{port}/tcp": ("127.0.0.1", None)},
+            labels={LABEL_OWNER: str(os.getpid()), LABEL_HOST: socket.gethostname(), LABEL_TARGET: self.target_id},
+            detach=True,
+        )
+        self.guard = subprocess.Popen(
+            [sys.executable, "-m", "harness.providers._container_guard", str(os.getpid()), self.container.id],
+            env={**os.environ, "DOCKER_HOST": self.client.overstap_url},
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.container.start()
+
+    def _wait_port(self, port: int) -> int:
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            self.container.reload()
+            mapped = _mapped_port(self.container, port)
+            if mapped is not None:
+                return mapped
+            if self.container.status in ("exited", "dead") or time.monotonic() > deadline:
+                raise self._fail(f"has no published port for {port}/tcp")
+            time.sleep(0.1)
 
     def _fail(self, why: str) -> TargetStartError:
         return TargetStartError(f"{self.product.name} container {why}; its log ends with:\n{self.log_tail()}")
@@ -245,15 +310,17 @@ class ContainerTarget:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
 
-    def _wait_ready(self, url: str, credentials) -> None:
+    def _wait_ready(self, url: str, credentials) -> str | None:
+        """Wait until ``url`` answers below 500; returns the answer's Server header."""
         auth = (credentials.username, credentials.password) if credentials else None
         deadline = time.monotonic() + self.timeout_s
         delay = 0.05
         with requests.Session() as session:
             while True:
                 try:
-                    if session.get(url, auth=auth, timeout=2, allow_redirects=False).status_code < 500:
-                        return
+                    response = session.get(url, auth=auth, timeout=2, allow_redirects=False)
+                    if response.status_code < 500:
+                        return response.headers.get("Server")
                 except requests.RequestException:
                     pass
                 self.container.reload()

@@ -13,6 +13,22 @@ whose *names* the file gives::
     # version = "4.3.3"                  # optional: else read from the Server header
 
 This is how an integrator points Overstap at a staging server.
+
+An entry with ``provider = "container"`` instead names an image that the containers provider starts for
+the run (an upstream image, where a registry is reachable, or any local one); its endpoints are *paths*
+on the image's ``port``, and its environment is given in the file or taken from the caller's
+environment, so that secrets stay out of the file::
+
+    [[targets]]
+    id = "radicale-upstream"
+    product = "radicale"
+    provider = "container"
+    image = "docker.io/tomsquest/docker-radicale:3.5.0.0"
+    port = 5232
+    endpoints = { caldav = "/", carddav = "/" }
+    environment = { TZ = "UTC" }                    # plain values, never secrets
+    environment_env = { ADMIN_PASSWORD = "MY_PW" }  # container variable = name of a variable here
+    # username_env / password_env: the account the image is set up with, for the checks
 """
 
 from __future__ import annotations
@@ -46,10 +62,16 @@ class RemoteEntry:
     version: str | None = None
     source: str = ""
     extra: dict = field(default_factory=dict)
+    provider: str = "remote"
+    image: str | None = None
+    port: int | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+    environment_env: dict[str, str] = field(default_factory=dict)
 
     def missing_env(self) -> list[str]:
-        """Names of the credential environment variables this entry names that are not set."""
-        return [name for name in (self.username_env, self.password_env) if name and name not in os.environ]
+        """Names of the environment variables this entry names (credentials, container environment) that are not set."""
+        names = [self.username_env, self.password_env, *self.environment_env.values()]
+        return [name for name in names if name and name not in os.environ]
 
 
 def load_targets_file(path: str | Path) -> list[RemoteEntry]:
@@ -94,6 +116,12 @@ def load_targets_file(path: str | Path) -> list[RemoteEntry]:
             product = catalog.get(str(product_name))
         except catalog.UnknownProduct as exc:
             raise TargetsFileError(f"{where} ({target_id}): {exc}") from None
+        provider = table.get("provider", "remote")
+        if provider == "container":
+            entries.append(_container_entry(table, f"{where} ({target_id})", product, path))
+            continue
+        if provider != "remote":
+            raise TargetsFileError(f"{where} ({target_id}): provider must be \"remote\" (default) or \"container\"")
         endpoints = table.get("endpoints")
         if not isinstance(endpoints, dict) or not endpoints:
             raise TargetsFileError(f"{where} ({target_id}): 'endpoints' is required, e.g. "
@@ -110,6 +138,43 @@ def load_targets_file(path: str | Path) -> list[RemoteEntry]:
             version=table.get("version"), source=str(path),
         ))
     return entries
+
+
+SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY")
+
+
+def _container_entry(table: dict, where: str, product, path: Path) -> RemoteEntry:
+    """A ``provider = "container"`` entry (see the module docstring), checked.
+
+    Raises:
+        TargetsFileError: no image, a bad port, endpoints that are not paths, or a secret-looking variable
+            given as a plain value in ``environment``.
+    """
+    image, port, endpoints = table.get("image"), table.get("port"), table.get("endpoints")
+    if not isinstance(image, str) or not image:
+        raise TargetsFileError(f"{where}: a container entry needs 'image', e.g. image = \"docker.io/library/nginx:1\"")
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise TargetsFileError(f"{where}: 'port' must be the image's HTTP port inside the container (1-65535)")
+    if not isinstance(endpoints, dict) or not endpoints or not all(
+            isinstance(v, str) and v.startswith("/") for v in endpoints.values()):
+        raise TargetsFileError(f"{where}: a container entry's endpoints are paths on its port, "
+                               f"e.g. endpoints = {{ webdav = \"/dav/\" }}")
+    environment, environment_env = table.get("environment", {}), table.get("environment_env", {})
+    for name, mapping in (("environment", environment), ("environment_env", environment_env)):
+        if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+            raise TargetsFileError(f"{where}: '{name}' must map variable names to strings")
+    for key in environment:
+        if any(word in key.upper() for word in SECRET_WORDS):
+            raise TargetsFileError(f"{where}: {key} looks like a secret; the file must not hold secrets: give it "
+                                   f"with environment_env = {{ {key} = \"NAME_OF_A_VARIABLE_HERE\" }}")
+    return RemoteEntry(
+        id=table["id"], product=product.name, endpoints={k: (v if v.endswith("/") else v + "/") for k, v in endpoints.items()},
+        capabilities=frozenset(table.get("capabilities", sorted(product.capabilities))),
+        suites=tuple(table.get("suites", list(product.suites))), username_env=table.get("username_env"),
+        password_env=table.get("password_env"), version=table.get("version"), source=str(path),
+        provider="container", image=image, port=port, environment=dict(environment),
+        environment_env=dict(environment_env),
+    )
 
 
 class RemoteTarget:
