@@ -2,7 +2,8 @@
 
 An :class:`Exchange` is one request and its response. :func:`redact` removes credentials:
 the Authorization, Proxy-Authorization, Cookie and Set-Cookie headers, and every secret string
-the target was given (and its Basic-auth encoding) wherever it appears, in URLs, headers or bodies.
+the target was given (and its Basic-auth, XML-escaped and percent-encoded forms) wherever it appears,
+in URLs, headers or bodies -- including the start of a secret that a body cut at :data:`BODY_LIMIT` ends with.
 """
 
 from __future__ import annotations
@@ -60,8 +61,15 @@ class Exchange:
 
 
 def secret_variants(secrets: list[str], username: str | None = None) -> list[str]:
-    """Every form in which a secret may show up: itself and, with a user name, its Basic-auth token."""
-    out = [s for s in secrets if s]
+    """Every form in which a secret may show up: itself, XML-escaped (a server echoing it in a multistatus),
+    percent-encoded (in a URL or form body, RFC 3986 §2.1, with and without ``+`` for spaces) and, with a
+    user name, its Basic-auth token (RFC 7617 §2), longest first."""
+    from urllib.parse import quote, quote_plus
+    from xml.sax.saxutils import escape
+
+    out = []
+    for s in filter(None, secrets):
+        out += [s, escape(s, {'"': "&quot;", "'": "&apos;"}), escape(s), quote(s, safe=""), quote_plus(s, safe="")]
     if username:
         for s in filter(None, secrets):
             for encoding in ("utf-8", "latin-1"):  # requests encodes Basic credentials as Latin-1
@@ -97,8 +105,20 @@ def _body_text(body: bytes, size: int, secrets: list[str]) -> str:
         return f"<{size} bytes of binary data, sha256 of the first {len(body)}: {hashlib.sha256(body).hexdigest()}>"
     text = redact_text(text, secrets)
     if size > len(body):
+        text = _redact_cut(text, secrets)
         text += f"\n<... {size - len(body)} more bytes not kept>"
     return text
+
+
+def _redact_cut(text: str, secrets: list[str]) -> str:
+    """``text`` (a body cut at BODY_LIMIT) without a trailing start of a secret that the cut split."""
+    longest = 0
+    for secret in secrets:
+        for k in range(min(len(secret) - 1, len(text)), 1, -1):
+            if k > longest and text.endswith(secret[:k]):
+                longest = k
+                break
+    return text[:-longest] + REDACTED if longest else text
 
 
 def redact_tree(value, secrets: list[str]):

@@ -129,3 +129,32 @@ def test_local_target_password_never_written(tmp_path):
                 assert secret not in text, f"a credential form leaked into {name}"
     finally:
         local.stop()
+
+
+def test_escaped_and_encoded_forms_of_a_secret_are_redacted():
+    """A server may echo a secret XML-escaped (in a multistatus) or percent-encoded (in a URL)."""
+    from harness.evidence import Exchange, secret_variants
+
+    secret = 'p&ss w<rd/1"'
+    secrets = secret_variants([secret], "alice")
+    body = (b'<d:href>/a/p%26ss%20w%3Crd%2F1%22</d:href><d:x>p&amp;ss w&lt;rd/1&quot;</d:x>'
+            b"<d:y>p&amp;ss w&lt;rd/1\"</d:y>?q=p%26ss+w%3Crd%2F1%22")
+    exchange = Exchange(method="PROPFIND", url="http://h/p%26ss%20w%3Crd%2F1%22", request_headers={},
+                        response_body=body, response_body_size=len(body), status=207)
+    text = json.dumps(exchange.to_report(secrets))
+    for leaked in ("p&ss", "p%26ss", "p&amp;ss", "w%3Crd", "w&lt;rd"):
+        assert leaked not in text, leaked
+    assert text.count("[redacted]") >= 5
+
+
+def test_a_secret_split_by_the_evidence_cut_is_redacted():
+    """Bodies are kept up to BODY_LIMIT bytes; a secret straddling the cut must not leak its first part."""
+    from harness.evidence import BODY_LIMIT, Exchange, secret_variants
+
+    secret = "Sekrit-0123456789abcdef"
+    full = b"x" * (BODY_LIMIT - 10) + secret.encode() + b"y" * 100
+    exchange = Exchange(method="GET", url="http://h/", request_headers={}, response_body=full[:BODY_LIMIT],
+                        response_body_size=len(full), status=200)
+    text = exchange.to_report(secret_variants([secret]))["response"]["body"]
+    assert "Sekrit-012" not in text and text.count("[redacted]") == 1
+    assert text.rstrip().endswith("more bytes not kept>")
