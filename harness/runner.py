@@ -128,7 +128,11 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
         except OSError as exc:
             raise RunError(f"--corpus: {exc}") from None
     explicit = set(options.targets) - {"all"}
-    jobs_dir = Path(tempfile.mkdtemp(prefix="overstap-run-"))
+    try:  # the test processes' event streams live beside the report, so a killed run leaves nothing in /tmp
+        options.out.mkdir(parents=True, exist_ok=True)
+        jobs_dir = Path(tempfile.mkdtemp(prefix=".events-", dir=options.out))
+    except OSError as exc:
+        raise RunError(f"--out {options.out}: {exc.strerror}") from None
     logs_dir = options.out / "logs"
     jobs: list[_Job] = []
     for p in planned:
