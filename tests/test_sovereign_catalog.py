@@ -220,6 +220,9 @@ def test_a_wrong_app_password_fails_the_checks_not_the_harness(dav_standins, tmp
     statuses = {r["status"] for r in report["results"]}
     assert "ERROR" in statuses and statuses <= {"ERROR", "PRECONDITION_FAILED"}, statuses
     assert all("401" in r["message"] for r in report["results"] if r["status"] == "ERROR")
+    # one clear reason, found at start: the account was refused, naming the variables that hold it
+    (target,) = report["targets"]
+    assert "401 Unauthorized" in target["error"] and NC_PASS in target["error"], target
 
 
 # -- Collabora ---------------------------------------------------------------------------------------------

@@ -216,6 +216,7 @@ class RemoteTarget:
         except requests.RequestException as exc:
             raise TargetStartError(f"target {e.id}: {first_url} does not answer ({type(exc).__name__}); "
                                    f"check the URL and that this machine can reach it") from None
+        self._check_credentials(credentials, auth)
         product = catalog.get(e.product)
         try:
             reported = product.remote_check(dict(e.endpoints), auth, self.timeout_s)
@@ -228,6 +229,30 @@ class RemoteTarget:
             secrets=[credentials.password] if credentials and credentials.password else [],
         )
         return self.target
+
+    def _check_credentials(self, credentials, auth) -> None:
+        """One read-only PROPFIND (Depth: 0, RFC 4918 §9.1) per DAV endpoint: a 401 means the account from the
+        environment is refused, which would otherwise turn every check of the target into the same ERROR.
+
+        Raises:
+            harness.providers.local.TargetStartError: the server answered 401 (naming the variables to fix).
+        """
+        from harness.providers.local import TargetStartError
+
+        e = self.entry
+        for service, url in e.endpoints.items():
+            if service not in ("webdav", "caldav", "carddav"):
+                continue
+            try:
+                status = requests.request("PROPFIND", url, auth=auth, headers={"Depth": "0"}, timeout=self.timeout_s,
+                                          allow_redirects=False).status_code
+            except requests.RequestException:
+                continue  # the checks will say what is wrong with this endpoint
+            if status == 401:
+                given = (f"the account from {', '.join(filter(None, (e.username_env, e.password_env)))}"
+                         if credentials else "no account (the entry names no username_env/password_env)")
+                raise TargetStartError(f"target {e.id}: {url} answered 401 Unauthorized to {given}; check the "
+                                       f"user name and password (for Nextcloud, an app password)")
 
     def log_tail(self, limit: int = 4000) -> str:
         return ""
