@@ -14,7 +14,7 @@ Text documents (``office:text``, ODF 1.3 Part 3 §3.4, §5, §6):
 - ``tables``: each table's cell texts, row by row (§9.1; repeated rows and columns expanded);
 - ``notes``: (note class, text) of footnotes and endnotes (§6.3);
 - ``comments``: the text of every office:annotation (§14.1);
-- ``links``: the xlink:href of every text:a (§6.1.8);
+- ``links``: the distinct xlink:href of the text:a (§6.1.8);
 - ``bookmarks``: the names of text:bookmark and text:bookmark-start (§6.2.1);
 - ``images``: one entry per draw:frame holding a draw:image (§10.4.2, §10.4.4), compared by number;
 - ``named styles``: the names of the common styles (styles.xml office:styles) that the body uses,
@@ -40,7 +40,12 @@ Public API::
     compare_properties(properties of the original, received) -> [Difference]
     compare_documents(original, received) -> (properties of the original, [Difference])
 
-Text is compared with white space collapsed (``text:s``, tabs and line breaks count as spaces).
+Text is compared with white space collapsed (``text:s``, tabs and line breaks count as spaces); a
+field a consumer recomputes (date, time, page number, file name, statistics... unless ``text:fixed="true"``) counts
+by its name, not its shown value. Links are compared as the set of their targets (a tool may join two
+adjacent links to one place). Text-table cells with a value type count by their value, not their
+rendering. A spreadsheet cell whose formula is volatile (NOW, TODAY, RAND...) has no ``cell values``
+entry, and a formula rewritten in another syntax (``oooc:`` to ``of:``) counts as kept.
 A :class:`conformance.compare.Difference` has ``property`` the property's name, ``kind`` ``lost``
 (the received document lacks the property entirely) or ``changed``, ``original``/``received`` the first
 differing entry on each side, shown as text, and a ``note`` with the counts. Nothing raises for bad
@@ -51,7 +56,9 @@ from __future__ import annotations
 
 import difflib
 import math
+from urllib.parse import urlsplit, urlunsplit
 from dataclasses import dataclass
+from typing import Callable
 
 from lxml import etree
 
@@ -83,6 +90,11 @@ _NOT_BODY_TEXT = {NOTE, ANNOTATION, FRAME, TABLE_EL, _t(TEXT, "tracked-changes")
                           "user-index", "alphabetical-index", "bibliography")} | {
     _t(DRAW, n) for n in ("rect", "line", "polyline", "polygon", "regular-polygon", "path", "circle", "ellipse",
                           "g", "page-thumbnail", "measure", "caption", "connector", "control", "custom-shape")}
+# fields whose shown text a consumer recomputes unless text:fixed="true" (ODF 1.3 Part 3 §7.3, §7.5)
+_VOLATILE_FIELDS = {_t(TEXT, n) for n in (
+    "date", "time", "page-number", "page-count", "page-continuation", "modification-date", "modification-time",
+    "print-date", "print-time", "editing-duration", "editing-cycles", "word-count", "character-count",
+    "paragraph-count", "table-count", "image-count", "object-count", "file-name", "template-name")}
 _SKIP_IN_TEXT = {NOTE, ANNOTATION, FRAME, _t(OFFICE, "annotation-end")} | {
     _t(DRAW, n) for n in ("rect", "custom-shape", "g", "line", "ellipse", "circle", "path", "polygon")}
 
@@ -100,6 +112,7 @@ class Property:
     name: str
     entries: tuple[tuple, ...]
     keyed: bool = False
+    same: Callable[[tuple, tuple], bool] | None = None  # keyed: when two keys count as equal (default ==)
 
 
 # -- reading text ------------------------------------------------------------------------------------
@@ -121,6 +134,8 @@ def _text_of(el: etree._Element) -> str:
                     out.append(" " * max(1, _int(child.get(_t(TEXT, "c")), 1)))
                 elif tag in (_t(TEXT, "tab"), _t(TEXT, "line-break")):
                     out.append(" ")
+                elif tag in _VOLATILE_FIELDS and child.get(_t(TEXT, "fixed")) != "true":
+                    out.append(f" [{etree.QName(tag).localname}] ")
                 else:
                     if child.text:
                         out.append(child.text)
@@ -139,6 +154,14 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
+
+
+def _link(href: str) -> str:
+    """A link target as compared: an http(s) URL with an empty path gets ``/`` (RFC 3986 §6.2.3)."""
+    parts = urlsplit(href.strip())
+    if parts.scheme.lower() in ("http", "https") and not parts.path:
+        return urlunsplit(parts._replace(path="/"))
+    return href.strip()
 
 
 def _show(text: str) -> str:
@@ -230,7 +253,8 @@ def _cells(table: etree._Element):
 def _table_grid(table: etree._Element) -> tuple[tuple[str, ...], ...]:
     grid: dict[int, dict[int, str]] = {}
     for r, c, cell in _cells(table):
-        text = _paragraphs_in(cell)
+        value = _cell_value(cell) if cell.get(_t(OFFICE, "value-type")) not in (None, "string") else None
+        text = value[1] if value else _paragraphs_in(cell)  # a typed cell by its value, not its locale's rendering
         if text:
             grid.setdefault(r, {})[c] = text
     return tuple(tuple(row.get(c, "") for c in range(max(row) + 1)) for _, row in sorted(grid.items()))
@@ -273,7 +297,7 @@ def _text_document(parts: OdfParts, body: etree._Element) -> list[Property]:
                                                                            if n.find(_t(TEXT, "note-body")) is not None else n))
              for n in body.iter(NOTE)]
     comments = [_paragraphs_in(a) for a in body.iter(ANNOTATION)]
-    links = [a.get(_t(XLINK, "href")) or "" for a in body.iter(_t(TEXT, "a"))]
+    links = sorted({_link(a.get(_t(XLINK, "href")) or "") for a in body.iter(_t(TEXT, "a"))} - {""})
     bookmarks = sorted({b.get(_t(TEXT, "name")) or "" for b in body.iter(_t(TEXT, "bookmark"), _t(TEXT, "bookmark-start"))})
     tables = [_table_grid(t) for t in body.iter(TABLE_EL)]
     out = [
@@ -326,14 +350,26 @@ def _cell_value(cell: etree._Element) -> tuple[tuple, str] | None:
     return (("text", text), repr(_show(text))) if text else None
 
 
-def _formula(text: str) -> str:
-    """The formula without its namespace prefix when that is OpenFormula (``of:``) or the legacy
-    ``oooc:`` one (ODF 1.3 Part 3 §19.642), white space removed."""
-    for prefix in ("of:", "oooc:"):
-        if text.startswith(prefix):
-            text = text[len(prefix):]
-            break
-    return "".join(text.split())
+def _formula(text: str) -> tuple[str, str]:
+    """(namespace prefix, formula without it and without white space) (ODF 1.3 Part 3 §19.642). Formulas
+    in different syntaxes (a legacy ``oooc:`` one rewritten as OpenFormula ``of:``) cannot be compared as
+    text: :func:`_same_formula` takes them as kept."""
+    prefix, sep, rest = text.partition(":")
+    if not sep or not prefix.isalnum():
+        prefix, rest = "", text
+    return prefix, "".join(rest.split())
+
+
+def _same_formula(a: tuple, b: tuple) -> bool:
+    (_, (pa, fa)), (_, (pb, fb)) = a, b
+    return fa == fb or pa != pb
+
+
+def _volatile(formula: str) -> bool:
+    """True for a formula whose value changes on every recalculation (NOW, TODAY, RAND...): its cached
+    value is no property of the document."""
+    upper = formula.upper()
+    return any(f"{name}(" in upper for name in ("NOW", "TODAY", "RAND", "RANDBETWEEN", "RAND.NV", "INFO"))
 
 
 def _spreadsheet(body: etree._Element) -> list[Property]:
@@ -343,13 +379,13 @@ def _spreadsheet(body: etree._Element) -> list[Property]:
         sheets.append((name, _show(name)))
         for r, c, cell in _cells(table):
             where = f"{name}.{_column_name(c)}{r + 1}"
+            formula = cell.get(_t(TABLE, "formula"))
             value = _cell_value(cell)
-            if value is not None:
+            if value is not None and not (formula and _volatile(formula)):
                 values.append(((where, value[0]), f"{where} = {value[1]}"))
             vtype = cell.get(_t(OFFICE, "value-type"))
             if vtype:
                 types.append(((where, vtype), f"{where} = {vtype}"))
-            formula = cell.get(_t(TABLE, "formula"))
             if formula:
                 formulas.append(((where, _formula(formula)), f"{where} = {_show(formula)}"))
             cols = _int(cell.get(_t(TABLE, "number-columns-spanned")), 1)
@@ -360,7 +396,7 @@ def _spreadsheet(body: etree._Element) -> list[Property]:
                 text = _paragraphs_in(a)
                 comments.append(((where, text), f"{where} = {_show(text)}"))
     return [Property("sheets", tuple(sheets)), Property("cell values", tuple(values), keyed=True),
-            Property("cell types", tuple(types), keyed=True), Property("formulas", tuple(formulas), keyed=True),
+            Property("cell types", tuple(types), keyed=True), Property("formulas", tuple(formulas), keyed=True, same=_same_formula),
             Property("merged cells", tuple(merged), keyed=True), Property("comments", tuple(comments), keyed=True),
             _images(body)]
 
@@ -456,7 +492,8 @@ def _compare_keyed(prop: Property, got: Property) -> Difference | None:
     want = {_address(s): (k, s) for k, s in prop.entries}
     have = {_address(s): (k, s) for k, s in got.entries}
     lost = [a for a in want if a not in have]
-    changed = [a for a in want if a in have and want[a][0] != have[a][0]]
+    same = prop.same or (lambda x, y: x == y)
+    changed = [a for a in want if a in have and not same(want[a][0], have[a][0])]
     if not lost and not changed:
         return None
     first = next(a for a in want if a in lost or a in changed)

@@ -121,7 +121,9 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
         if doc_stats:
             print(f"moves: documents: {doc_stats['conversions_a'] + doc_stats['conversions_b']} conversions "
                   f"({doc_stats['conversions_a']} through a source, {doc_stats['conversions_b']} through a "
-                  f"destination) in {doc_stats['seconds']:.1f} s", file=stream, flush=True)
+                  f"destination) in {doc_stats['seconds']:.1f} s; busy per tool: "
+                  + ", ".join(f"{tid} {sec:.0f} s" for tid, sec in doc_stats["per_target"].items()),
+                  file=stream, flush=True)
         # a target may echo credentials into what the moves read back: redact as for check evidence
         secrets = [s for t in started.values() if t.credentials
                    for s in secret_variants(t.secrets, t.credentials.username)]
