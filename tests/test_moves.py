@@ -260,3 +260,24 @@ def test_corpus_documents_through_gnumeric_and_odfdo(tmp_path, require):
             assert loss["original"]  # the first entry the original had, as evidence
     html = (out / "index.html").read_text("utf-8")
     assert 'id="moves-documents"' in html and 'href="#move-documents-gnumeric-odfdo"' in html
+
+
+def test_a_tool_that_cannot_run_gives_whole_item_losses_not_a_traceback(started):
+    """A target claiming odf-roundtrip whose tool is not there (a misconfigured targets file): every item
+    is a whole-item loss naming the reason, on the hop of the broken tool."""
+    from harness.moves.documents import run_documents
+    from harness.target import Target
+
+    real = started("odfdo")["odfdo"]
+    broken = Target("broken", "odfdo", "0", "remote", frozenset({"odf-roundtrip", "odf-text"}),
+                    {"odf-roundtrip": "tool:no-such-converter"})
+    items = [i for i in load().items["documents"] if i.doc_kind == "text"][:3]
+    moves = run_documents({"odfdo": real, "broken": broken}, [("odfdo", "broken"), ("broken", "odfdo")], items)
+    jsonschema.validate(moves, _move_schema())
+    by = {(m["source"], m["destination"]): m for m in moves}
+    for pair, hop, text in ((("broken", "odfdo"), "A", "broken could not convert it: unknown tool 'no-such-converter'"),
+                            (("odfdo", "broken"), "B", "broken could not convert what odfdo wrote: unknown tool")):
+        m = by[pair]
+        assert m["items"] == 3 and m["items_intact"] == 0 and m["properties_lost"] == m["properties_total"] > 0
+        assert [(l["property"], l["hop"]) for l in m["losses"]] == [("", hop)] * 3
+        assert all(l["note"].startswith(text) for l in m["losses"]), m["losses"][0]["note"]

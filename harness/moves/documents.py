@@ -121,6 +121,15 @@ def _convert(job: _Job, data: bytes, originals: _Originals) -> _Done:
     return done
 
 
+def _kind_or_none(target: Target) -> str | None:
+    """The endpoint kind of a target's ``odf-roundtrip`` endpoint, None when it has none or an unknown one
+    (its conversions then fail one by one, each with the reason)."""
+    try:
+        return endpoint_kind(target.endpoints[CAPABILITY])
+    except (KeyError, ToolError):
+        return None
+
+
 def _describe(item: Item, total: int) -> str:
     what = f"{total} assertions" if item.assertions else f"{total} structural properties"
     return f"{item.label} ({len(item.data)} bytes, {what})"
@@ -245,8 +254,7 @@ def run_documents(started: dict[str, Target], pairs: list[tuple[str, str]], item
     remaining = {pair: len(chosen) for pair, chosen in per_pair.items()}
     pending: list[_Job] = [_Job(started[a], originals.items[name]) for a, name in sorted(destinations)]
     busy: dict[str, int] = defaultdict(int)  # target id -> conversions running
-    slots = {tid: SLOTS.get(endpoint_kind(t.endpoints[CAPABILITY]), 1) for tid, t in started.items()
-             if CAPABILITY in t.endpoints}
+    slots = {tid: SLOTS.get(_kind_or_none(t), 1) for tid, t in started.items()}
     running: dict = {}
     entries = []
     per_target: dict[str, float] = defaultdict(float)  # seconds of conversion and judging per tool
