@@ -64,11 +64,17 @@ def plan_targets(names: list[str], targets_file: str | None = None) -> list[Plan
     for name in names:
         if name in remote:
             e = remote[name]
-            planned.append(Planned(e.id, e.product, e.provider, e.capabilities, e.suites, remote=e))
+            why = None
+            if e.provider == "container":
+                from harness.providers.containers import unavailable
+
+                why = unavailable(None)
+            planned.append(Planned(e.id, e.product, e.provider, e.capabilities, e.suites, remote=e, unavailable=why))
         elif name.startswith(CONTAINER_PREFIX):
+            from harness.providers.containers import unavailable
+
             product = catalog.get(name[len(CONTAINER_PREFIX):])
-            why = None if product.image else (f"{product.name} has no reference image (`overstap images list` "
-                                                "shows the products that have one)")
+            why = unavailable(product)
             planned.append(Planned(f"{product.name}-container", product.name, "container", product.capabilities,
                                    product.suites, unavailable=why, name=name))
         elif name == "all":
@@ -133,6 +139,10 @@ class TargetPool:
         except Exception as exc:  # any start failure becomes the reason for this target's ERRORs
             self._failures[target_id] = exc
             raise
+        except BaseException:  # the check alarm (or Ctrl-C) during a start: later checks must not start it again
+            self._failures[target_id] = TargetStartError(f"target {target_id} did not come up within the time a "
+                                                         "start is allowed")
+            raise
         self._targets[target_id] = target
         return target
 
@@ -141,7 +151,11 @@ class TargetPool:
         return provider.log_tail() if provider else ""
 
     def secrets(self) -> list[str]:
-        return [s for t in self._targets.values() for s in t.secrets]
+        """Every secret of every target, started or not: a provider that knows its secrets before its start
+        (``provider.secrets``) has them redacted from a failed start's message and log as well."""
+        out = [s for t in self._targets.values() for s in t.secrets]
+        out += [s for provider in self._running.values() for s in getattr(provider, "secrets", [])]
+        return list(dict.fromkeys(s for s in out if s))
 
     def report_entries(self) -> list[dict]:
         """``targets[]`` entries of report.json for every planned target (started or not)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -119,29 +118,97 @@ def test_a_killed_harness_leaves_no_container():
 
 
 def test_sweep_removes_only_containers_whose_owner_is_gone():
+    """Only our own containers (name overstap-*, every owner label) whose owner process ran in this PID
+    namespace and is gone; never a live run's, another namespace's, or a look-alike someone else made."""
     require_now("image:radicale")
-    from harness.providers.containers import LABEL_HOST, LABEL_OWNER, image_tag, sweep
     from harness import catalog
+    from harness.providers.containers import LABEL_OWNER, LABEL_PIDNS, image_tag, owner_labels, sweep
 
     dead = subprocess.Popen(["true"])
     dead.wait()
     client = _engine()
     image = image_tag(catalog.get("radicale"))
+    token = os.urandom(3).hex()
+    cases = {  # name -> labels
+        f"overstap-sweep-dead-{token}": {**owner_labels("t"), LABEL_OWNER: str(dead.pid)},
+        f"overstap-sweep-live-{token}": owner_labels("t"),
+        f"overstap-sweep-otherns-{token}": {**owner_labels("t"), LABEL_OWNER: str(dead.pid),
+                                            LABEL_PIDNS: "another-boot/pid:[1]"},
+        f"users-own-{token}": {**owner_labels("t"), LABEL_OWNER: str(dead.pid)},
+    }
     made = []
     try:
-        for owner in (dead.pid, os.getpid()):
-            made.append(client.containers.create(image, command=["sleep", "60"], labels={
-                LABEL_OWNER: str(owner), LABEL_HOST: socket.gethostname()}))
+        for name, labels in cases.items():
+            made.append(client.containers.create(image, command=["sleep", "60"], name=name, labels=labels))
         removed = sweep(client)
         names = {c.name for c in client.containers.list(all=True)}
-        assert made[0].name in removed and made[0].name not in names
-        assert made[1].name in names, "a container of a live run was removed"
+        assert f"overstap-sweep-dead-{token}" in removed and f"overstap-sweep-dead-{token}" not in names
+        for kept in (f"overstap-sweep-live-{token}", f"overstap-sweep-otherns-{token}", f"users-own-{token}"):
+            assert kept in names, f"{kept} was removed"
     finally:
         for container in made:
             try:
                 container.remove(force=True, v=True)
             except Exception:
                 pass
+        client.close()
+
+
+def _build_test_image(client, tag: str, script: str, digest: bool = False) -> None:
+    """A small image on the base (no network) whose command runs ``script`` with sh."""
+    import io
+    import json as _json
+
+    from harness.images import BASE_TAG, catalog_digest
+    from harness.providers.containers import LABEL_DIGEST
+
+    label = f"LABEL {LABEL_DIGEST}={catalog_digest()}\n" if digest else ""
+    dockerfile = f"FROM {BASE_TAG}\n{label}CMD [\"sh\", \"-c\", {_json.dumps(script)}]\n"
+    client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
+
+
+def test_a_failed_start_never_shows_the_secrets_it_was_given(tmp_path):
+    """An image that prints its secret environment and dies: the start error and the log in the evidence
+    are redacted like everything else."""
+    require_now("image:radicale")
+    client = _engine()
+    tag = f"localhost/overstap-test/leaky:{os.urandom(3).hex()}"
+    try:
+        _build_test_image(client, tag, 'echo "starting with APP_PASSWORD=$APP_PASSWORD"; exit 3')
+        targets = tmp_path / "t.toml"
+        targets.write_text(DECLARED.format(image=tag).replace(
+            'environment_env = { OVERSTAP_PASSWORD = "OV_TEST_PW" }', 'environment_env = { APP_PASSWORD = "OV_TEST_PW" }'))
+        secret = "Leaky-Secret-8472"
+        proc = overstap("run", "--targets-file", str(targets), "--suite", "webdav", "-k", "basic",
+                        "--out", str(tmp_path / "out"), env={"OV_TEST_USER": "alice", "OV_TEST_PW": secret})
+        report = load_json(tmp_path / "out" / "report.json")
+        assert "exited" in report["targets"][0]["error"] and "[redacted]" in report["targets"][0]["error"]
+        written = [p.read_text(errors="replace") for p in (tmp_path / "out").rglob("*") if p.is_file()]
+        assert all(secret not in text for text in written)
+        assert secret not in proc.stdout + proc.stderr
+    finally:
+        client.images.remove(tag, force=True)
+        client.close()
+
+
+def test_an_announcement_naming_another_host_is_refused():
+    """The image's OVERSTAP-SERVE line cannot point the checks (and the account) at another host."""
+    require_now("image:radicale")
+    from harness import catalog
+    from harness.providers.containers import ContainerTarget, TargetStartError
+
+    class Rogue(type(catalog.get("radicale"))):
+        name = f"rogue{os.urandom(2).hex()}"
+
+    client = _engine()
+    tag = f"localhost/overstap/{Rogue.name}:latest"
+    try:
+        _build_test_image(client, tag, 'echo \'OVERSTAP-SERVE {"endpoints": {"caldav": "//127.0.0.2:9/steal/"}, '
+                                       '"probe": "/"}\'; sleep 30', digest=True)
+        with pytest.raises(TargetStartError, match="not an OVERSTAP-SERVE line"):
+            ContainerTarget(Rogue(), timeout_s=20).start()
+    finally:
+        client.images.remove(tag, force=True)
         client.close()
 
 
@@ -225,6 +292,18 @@ def test_declared_entry_refuses_secrets_and_explains_a_missing_image(tmp_path):
         'environment = { OVERSTAP_USERNAME = "alice" }', 'environment = { ADMIN_PASSWORD = "hunter2" }'))
     proc = overstap("run", "--targets-file", str(bad), "--out", str(tmp_path / "a"))
     assert proc.returncode == 2 and "ADMIN_PASSWORD looks like a secret" in proc.stderr
+    for old, new, message in (
+            ('port = 8080', 'port = true', "'port' must be"),
+            ('endpoints = { webdav = "/" }', 'endpoints = { webdav = "//127.0.0.2/dav/" }', "endpoints are paths"),
+            ('id = "wsgidav-declared"', 'id = "my wsgidav"', "may hold only letters"),
+            ('product = "wsgidav"', 'product = "wsgidav"\ncapabilities = "webdav"', "'capabilities' must be a list"),
+            ('product = "wsgidav"', 'product = "wsgidav"\nversion = 4', "'version' must be a string"),
+            ('environment = { OVERSTAP_USERNAME = "alice" }', 'environment = { DB = "postgres://u:pw@db/x" }',
+             "looks like a secret")):
+        bad.write_text(DECLARED.format(image="x").replace(old, new))
+        proc = overstap("run", "--targets-file", str(bad), "--out", str(tmp_path / "a"))
+        assert proc.returncode == 2 and message in proc.stderr, (new, proc.stderr)
+        assert "Traceback" not in proc.stderr
 
     unknown = tmp_path / "unknown.toml"
     unknown.write_text(DECLARED.format(image="localhost/overstap/never-built-anywhere:1"))

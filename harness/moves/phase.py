@@ -127,6 +127,7 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
         # a target may echo credentials into what the moves read back: redact as for check evidence
         secrets = [s for t in started.values() if t.credentials
                    for s in secret_variants(t.secrets, t.credentials.username)]
+        secrets += secret_variants(pool.secrets())  # also those of targets that did not start
         moves = redact_tree(moves, sorted(set(secrets), key=len, reverse=True))
         errors = [redact_text(e, secrets) for e in errors]
     finally:

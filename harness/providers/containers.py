@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urljoin
-
 import requests
 
 from harness.catalog import Product, ProductUnavailable
@@ -44,10 +43,15 @@ from harness.catalog.base import account
 from harness.target import Target
 
 CONTAINER_PORT = 8080
-START_TIMEOUT_S = 120.0
+#: announcement and readiness together, in seconds; below the plugin's start allowance (90 s), so that a
+#: container that never answers ends as this provider's clear error, not as the check alarm's TIMEOUT
+START_TIMEOUT_S = 75.0
 LABEL_OWNER = "org.overstap.owner-pid"
 LABEL_HOST = "org.overstap.owner-host"
+LABEL_PIDNS = "org.overstap.owner-pidns"
 LABEL_TARGET = "org.overstap.target"
+LABEL_DIGEST = "org.overstap.catalog-digest"
+NAME_PREFIX = "overstap-"
 IMAGE_REPOSITORY = "localhost/overstap"
 #: Sockets tried, in order, when DOCKER_HOST is not set (Docker's, then rootful and rootless Podman's).
 USUAL_SOCKETS = (
@@ -121,30 +125,121 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def pid_namespace() -> str:
+    """Who can judge our process ids: the boot and the PID namespace of this process
+    (``<boot id>/pid:[inode]``). A pid means the same process only where this string is the same."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "unknown"
+    return f"{boot}/{namespace}"
+
+
+def owner_labels(target_id: str) -> dict[str, str]:
+    """The labels that tie a container to this process (see :func:`sweep`)."""
+    return {LABEL_OWNER: str(os.getpid()), LABEL_HOST: socket.gethostname(), LABEL_PIDNS: pid_namespace(),
+            LABEL_TARGET: target_id}
+
+
 def sweep(client) -> list[str]:
-    """Remove Overstap containers (and their anonymous volumes) whose owner process on this host is gone.
+    """Remove Overstap containers (and their anonymous volumes) whose owner process is gone.
 
     Covers the one window the guard cannot: a harness killed between creating a container and starting
-    its guard. Containers of live runs, and of other hosts sharing the engine, are left alone.
+    its guard. Only containers this provider made (name ``overstap-*`` with all owner labels) whose
+    owner ran on this host, in this boot and PID namespace, and no longer runs, are removed; containers of
+    live runs, of other hosts or containers sharing the engine, and anyone else's are left alone.
 
     Returns:
         the names of the containers removed.
     """
     removed = []
-    host = socket.gethostname()
+    host, namespace = socket.gethostname(), pid_namespace()
     for container in client.containers.list(all=True, filters={"label": LABEL_OWNER}):
         labels = container.labels or {}
         try:
             owner = int(labels.get(LABEL_OWNER, ""))
         except ValueError:
             continue
-        if labels.get(LABEL_HOST) == host and not _pid_alive(owner):
+        ours = (container.name or "").startswith(NAME_PREFIX) and labels.get(LABEL_PIDNS) == namespace != "unknown"
+        if ours and labels.get(LABEL_HOST) == host and not _pid_alive(owner):
             try:
                 container.remove(force=True, v=True)
                 removed.append(container.name)
             except Exception:  # already gone, or removed by its guard meanwhile
                 pass
     return removed
+
+
+def unavailable(product: Product | None = None) -> str | None:
+    """Why a container target cannot start here, or None: no engine answers, or ``product``'s reference
+    image is not built or was built from another version of the catalog (then its configuration may differ
+    from a local run's). ``product=None`` checks only the engine (targets-file entries name their image)."""
+    try:
+        client = engine(timeout_s=10)
+    except EngineUnavailable as exc:
+        return str(exc)
+    try:
+        if product is None:
+            return None
+        return image_problem(client, product)
+    except Exception as exc:  # the engine broke while we asked: say so rather than guess
+        return f"the container engine failed to answer ({type(exc).__name__}: {exc})"
+    finally:
+        client.close()
+
+
+def image_problem(client, product: Product) -> str | None:
+    """Why ``product``'s reference image cannot be used, or None: no image for this product, not built, or
+    built from another version of Overstap's catalog (label ``org.overstap.catalog-digest``), whose
+    configuration may differ from a local run's."""
+    import docker
+
+    from harness.images import catalog_digest
+
+    if not product.image:
+        return f"{product.name} has no reference image (`overstap images list` shows the products that have one)"
+    tag = image_tag(product)
+    try:
+        labels = client.images.get(tag).labels or {}
+    except docker.errors.ImageNotFound:
+        return f"image {tag} is not built here; build it with: overstap images build {product.name}"
+    if labels.get(LABEL_DIGEST) != catalog_digest():
+        return (f"image {tag} was built from another version of Overstap's catalog, so its configuration may "
+                f"differ from a local run's; rebuild it with: overstap images build {product.name}")
+    return None
+
+
+def endpoint_url(port: int, path) -> str:
+    """``http://127.0.0.1:PORT`` + ``path``, for a path that starts with one ``/`` (never ``//host``: a path
+    must not be able to name another host, where the account would be sent).
+
+    Raises:
+        ValueError: ``path`` is not such a path.
+    """
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        raise ValueError(f"{path!r} is not an absolute path on the container's port")
+    return f"http://127.0.0.1:{port}{path}"
+
+
+def _announced(line: str) -> dict:
+    """The OVERSTAP-SERVE announcement, checked: ``{"endpoints": {service: path}, "probe": path, ...}``.
+
+    Raises:
+        ValueError: not JSON of that form.
+    """
+    data = json.loads(line)
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), dict) or not data["endpoints"]:
+        raise ValueError("no endpoints")
+    for path in [*data["endpoints"].values(), data.get("probe")]:
+        endpoint_url(1, path)
+    if not all(isinstance(k, str) for k in data["endpoints"]):
+        raise ValueError("service names must be strings")
+    return data
+
+
+def _container_name(target_id: str) -> str:
+    return NAME_PREFIX + re.sub(r"[^A-Za-z0-9_.-]", "-", target_id)[:60] + "-" + secrets.token_hex(4)
 
 
 def _mapped_port(container, port: int) -> int | None:
@@ -181,8 +276,20 @@ class ContainerTarget:
         self.container = None
         self.guard: subprocess.Popen | None = None
         self.target: Target | None = None
+        #: every secret this target is given, known before it starts, so that a failed start is redacted too
+        self.secrets: list[str] = []
 
     def start(self) -> Target:
+        """Start the container and wait until it answers; see the class docstring for what is raised."""
+        import docker
+
+        try:
+            return self._start()
+        except docker.errors.APIError as exc:
+            raise TargetStartError(f"{self.product.name} container: the engine refused: "
+                                   f"{exc.explanation or exc}") from None
+
+    def _start(self) -> Target:
         if self.entry is None and not self.product.image:
             raise ProductUnavailable(f"{self.product.name} has no reference image; products with one: "
                                      "see `overstap images list`")
@@ -190,22 +297,19 @@ class ContainerTarget:
         sweep(self.client)
         if self.entry is not None:
             return self._start_declared()
-        import docker
-
+        why = image_problem(self.client, self.product)
+        if why:
+            raise ProductUnavailable(why)
         tag = image_tag(self.product)
-        try:
-            self.client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            raise ProductUnavailable(f"image {tag} is not built here; build it with: "
-                                     f"overstap images build {self.product.name}") from None
         credentials = account(None)
+        self.secrets.append(credentials.password)
         self._create(tag, CONTAINER_PORT,
                      {"OVERSTAP_USERNAME": credentials.username, "OVERSTAP_PASSWORD": credentials.password})
-        announced, port = self._wait_announced()
-        base = f"http://127.0.0.1:{port}"
-        endpoints = {service: urljoin(base, path) for service, path in announced["endpoints"].items()}
+        deadline = time.monotonic() + self.timeout_s
+        announced, port = self._wait_announced(deadline)
+        endpoints = {service: endpoint_url(port, path) for service, path in announced["endpoints"].items()}
         uses_auth = announced.get("username") is not None
-        self._wait_ready(urljoin(base, announced["probe"]), credentials if uses_auth else None)
+        self._wait_ready(endpoint_url(port, announced["probe"]), credentials if uses_auth else None, deadline)
         self.target = Target(
             id=self.target_id,
             product=self.product.name,
@@ -240,14 +344,15 @@ class ContainerTarget:
         credentials = None
         if e.username_env or e.password_env:
             credentials = Credentials(os.environ.get(e.username_env or "", ""), os.environ.get(e.password_env or "", ""))
-        self._create(e.image, e.port, environment)
-        port = self._wait_port(e.port)
-        base = f"http://127.0.0.1:{port}"
-        endpoints = {service: urljoin(base, path) for service, path in e.endpoints.items()}
-        server = self._wait_ready(next(iter(endpoints.values())), credentials)
         secrets_given = [os.environ[v] for v in e.environment_env.values()]
         if credentials and credentials.password:
             secrets_given.append(credentials.password)
+        self.secrets.extend(s for s in secrets_given if s)
+        deadline = time.monotonic() + self.timeout_s
+        self._create(e.image, e.port, environment)
+        port = self._wait_port(e.port, deadline)
+        endpoints = {service: endpoint_url(port, path) for service, path in e.endpoints.items()}
+        server = self._wait_ready(next(iter(endpoints.values())), credentials, deadline)
         self.target = Target(
             id=self.target_id, product=self.product.name,
             version=e.version or self.product.remote_version(server), provider="container",
@@ -260,10 +365,10 @@ class ContainerTarget:
         """Create the container (port published on a free 127.0.0.1 port, owner labels), start its guard, start it."""
         self.container = self.client.containers.create(
             image,
-            name=f"overstap-{self.target_id}-{secrets.token_hex(4)}",
+            name=_container_name(self.target_id),
             environment=environment,
             ports={f"{port}/tcp": ("127.0.0.1", None)},
-            labels={LABEL_OWNER: str(os.getpid()), LABEL_HOST: socket.gethostname(), LABEL_TARGET: self.target_id},
+            labels=owner_labels(self.target_id),
             detach=True,
         )
         self.guard = subprocess.Popen(
@@ -274,8 +379,7 @@ class ContainerTarget:
         )
         self.container.start()
 
-    def _wait_port(self, port: int) -> int:
-        deadline = time.monotonic() + self.timeout_s
+    def _wait_port(self, port: int, deadline: float) -> int:
         while True:
             self.container.reload()
             mapped = _mapped_port(self.container, port)
@@ -288,8 +392,7 @@ class ContainerTarget:
     def _fail(self, why: str) -> TargetStartError:
         return TargetStartError(f"{self.product.name} container {why}; its log ends with:\n{self.log_tail()}")
 
-    def _wait_announced(self) -> tuple[dict, int]:
-        deadline = time.monotonic() + self.timeout_s
+    def _wait_announced(self, deadline: float) -> tuple[dict, int]:
         delay = 0.05
         while True:
             self.container.reload()
@@ -302,18 +405,18 @@ class ContainerTarget:
                     if port is None:
                         raise self._fail(f"has no published port for {CONTAINER_PORT}/tcp")
                     try:
-                        return json.loads(line[len(ANNOUNCE):]), port
-                    except json.JSONDecodeError:
-                        raise self._fail("announced something that is not JSON") from None
+                        return _announced(line[len(ANNOUNCE):]), port
+                    except ValueError as exc:  # JSONDecodeError included
+                        raise self._fail(f"announced something that is not an {ANNOUNCE.strip()} line of "
+                                         f"Overstap's images ({exc})") from None
             if time.monotonic() > deadline:
-                raise self._fail(f"did not announce its endpoints within {self.timeout_s:.0f} s")
+                raise self._fail(f"did not announce its endpoints within {self.timeout_s:.0f} s of its start")
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
 
-    def _wait_ready(self, url: str, credentials) -> str | None:
+    def _wait_ready(self, url: str, credentials, deadline: float) -> str | None:
         """Wait until ``url`` answers below 500; returns the answer's Server header."""
         auth = (credentials.username, credentials.password) if credentials else None
-        deadline = time.monotonic() + self.timeout_s
         delay = 0.05
         with requests.Session() as session:
             while True:
@@ -327,7 +430,7 @@ class ContainerTarget:
                 if self.container.status in ("exited", "dead"):
                     raise self._fail(f"exited before it answered {url}")
                 if time.monotonic() > deadline:
-                    raise self._fail(f"did not answer {url} within {self.timeout_s:.0f} s")
+                    raise self._fail(f"did not answer {url} within {self.timeout_s:.0f} s of its start")
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.5)
 

@@ -70,6 +70,8 @@ class LocalTarget:
         self.workdir: Path | None = None
         self.guard: subprocess.Popen | None = None
         self.target: Target | None = None
+        #: the account's password once configured, so that a failed start's message is redacted too
+        self.secrets: list[str] = []
 
     @property
     def log_path(self) -> Path | None:
@@ -100,6 +102,7 @@ class LocalTarget:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{self.target_id}-"))
         port = free_port()
         spec = self.product.local_spec(self.workdir, port)
+        self.secrets = [spec.credentials.password] if spec.credentials and spec.credentials.password else []
         self.product.prepare_workdir(self.workdir)
         env = {**os.environ, **spec.env}
         with open(self.log_path, "ab") as log:
