@@ -25,7 +25,7 @@ from typing import Callable
 
 from harness import catalog
 from harness.catalog import Product
-from harness.providers.containers import IMAGE_REPOSITORY, image_tag
+from harness.providers.containers import IMAGE_REPOSITORY, LABEL_DIGEST, image_tag
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTAINERS = ROOT / "containers"
@@ -35,6 +35,22 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_SOURCES = ("harness/__init__.py", "harness/target.py", "harness/catalog")
 
 Progress = Callable[[str], None]
+REFERENCE_LABEL = "org.overstap.image=reference"
+
+
+def catalog_digest() -> str:
+    """SHA-256 (hex, first 16) over what of Overstap goes into an image (:data:`IMAGE_SOURCES`, file names and
+    contents, ``__pycache__`` excluded). Images carry it as the label ``org.overstap.catalog-digest``; the
+    containers provider refuses an image whose digest differs from the checkout's."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in IMAGE_SOURCES:
+        path = ROOT / source
+        files = sorted(f for f in path.rglob("*.py") if "__pycache__" not in f.parts) if path.is_dir() else [path]
+        for f in files:
+            digest.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 class ImageBuildError(RuntimeError):
@@ -163,7 +179,8 @@ def build_image(client, product: Product, progress: Progress = print) -> str:
         lines: list[str] = []
         try:
             for chunk in client.api.build(path=tmp, dockerfile="Containerfile", tag=tag, network_mode="host",
-                                          buildargs={"BASE": BASE_TAG, "PRODUCT": product.name}, rm=True,
+                                          buildargs={"BASE": BASE_TAG, "PRODUCT": product.name,
+                                                     "CATALOG_DIGEST": catalog_digest()}, rm=True,
                                           decode=True):
                 if "stream" in chunk:
                     lines.extend(chunk["stream"].splitlines())
@@ -180,7 +197,20 @@ def build_image(client, product: Product, progress: Progress = print) -> str:
     if not image_exists(client, tag):
         raise ImageBuildError(f"{product.name}: the build ended without an image {tag}:\n" + "\n".join(lines[-30:]))
     progress(f"{product.name}: {tag} built in {time.monotonic() - started:.0f} s")
+    _prune_replaced(client, progress)
     return tag
+
+
+def _prune_replaced(client, progress: Progress) -> None:
+    """Remove our own reference images that a rebuild left without a tag (only those: label and dangling)."""
+    try:
+        answer = client.images.prune(filters={"dangling": True, "label": REFERENCE_LABEL})
+    except Exception as exc:  # pruning is housekeeping: never fail a build on it
+        progress(f"note: could not remove replaced images ({exc})")
+        return
+    freed = (answer or {}).get("SpaceReclaimed") or 0
+    if freed:
+        progress(f"removed replaced reference images ({freed / 1e6:.0f} MB)")
 
 
 def build(names: list[str], *, rebuild_base: bool = False, mirror: str = DEFAULT_MIRROR,
@@ -215,7 +245,8 @@ def build(names: list[str], *, rebuild_base: bool = False, mirror: str = DEFAULT
 
 
 def listing() -> list[dict]:
-    """One row per product with a reference image: ``{"product", "tag", "built", "created", "size_mb"}``.
+    """One row per product with a reference image: ``{"product", "tag", "built", "stale", "created", "size_mb"}``;
+    ``stale`` when the image was built from another version of the catalog (see :func:`catalog_digest`).
 
     Raises:
         harness.providers.containers.EngineUnavailable: no engine answers.
@@ -228,11 +259,12 @@ def listing() -> list[dict]:
         for product in [None, *products_with_images()]:
             tag = BASE_TAG if product is None else image_tag(product)
             row = {"product": "(base)" if product is None else product.name, "tag": tag, "built": False,
-                   "created": "", "size_mb": None}
+                   "stale": False, "created": "", "size_mb": None}
             if image_exists(client, tag):
                 image = client.images.get(tag)
                 row.update(built=True, created=str(image.attrs.get("Created", ""))[:19],
-                           size_mb=round((image.attrs.get("Size") or 0) / 1e6))
+                           size_mb=round((image.attrs.get("Size") or 0) / 1e6),
+                           stale=product is not None and (image.labels or {}).get(LABEL_DIGEST) != catalog_digest())
             rows.append(row)
     finally:
         client.close()
@@ -267,7 +299,8 @@ def _cmd_list(args) -> int:
     print(f"{'product':<10} {'built':<5} {'size':>7}  {'created':<19}  tag")
     for row in rows:
         size = f"{row['size_mb']} MB" if row["size_mb"] is not None else "-"
-        print(f"{row['product']:<10} {'yes' if row['built'] else 'no':<5} {size:>7}  {row['created'] or '-':<19}  "
+        built = "stale" if row["stale"] else "yes" if row["built"] else "no"
+        print(f"{row['product']:<10} {built:<5} {size:>7}  {row['created'] or '-':<19}  "
               f"{row['tag']}")
     return 0
 
