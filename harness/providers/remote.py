@@ -34,6 +34,7 @@ environment, so that secrets stay out of the file::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,9 @@ def load_targets_file(path: str | Path) -> list[RemoteEntry]:
         product_name = table.get("product")
         if not isinstance(target_id, str) or not target_id:
             raise TargetsFileError(f"{where}: 'id' (a string) is required")
+        if not ID_PATTERN.fullmatch(target_id):
+            raise TargetsFileError(f"{where}: id {target_id!r} may hold only letters, digits, '.', '_' and '-' "
+                                   "(it names files and containers)")
         if target_id in seen:
             raise TargetsFileError(f"{where}: duplicate id {target_id!r}")
         seen.add(target_id)
@@ -130,8 +134,9 @@ def load_targets_file(path: str | Path) -> list[RemoteEntry]:
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
                 raise TargetsFileError(f"{where} ({target_id}): endpoint {service} must be an http(s) URL")
         endpoints = {k: (v if v.endswith("/") else v + "/") for k, v in endpoints.items()}
-        capabilities = table.get("capabilities", sorted(product.capabilities))
-        suites = table.get("suites", list(product.suites))
+        capabilities, suites = _names(table, "capabilities", product.capabilities, where), \
+            _names(table, "suites", product.suites, where)
+        _version(table, where)
         entries.append(RemoteEntry(
             id=target_id, product=product.name, endpoints=endpoints, capabilities=frozenset(capabilities),
             suites=tuple(suites), username_env=table.get("username_env"), password_env=table.get("password_env"),
@@ -140,7 +145,26 @@ def load_targets_file(path: str | Path) -> list[RemoteEntry]:
     return entries
 
 
-SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY")
+SECRET_WORDS = ("PASS", "PWD", "SECRET", "TOKEN", "KEY", "AUTH", "CREDENTIAL", "DSN", "COOKIE")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+URL_WITH_PASSWORD = re.compile(r"://[^/@\s]+:[^/@\s]*@")
+
+
+def _names(table: dict, key: str, default, where: str) -> list[str]:
+    """``table[key]`` as a list of strings (capabilities, suites), or ``default``.
+
+    Raises:
+        TargetsFileError: the value is not a list of strings (a bare string would read as single letters).
+    """
+    value = table.get(key, sorted(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TargetsFileError(f"{where}: '{key}' must be a list of strings, e.g. {key} = [{', '.join(repr(v) for v in sorted(default)[:2])}]")
+    return value
+
+
+def _version(table: dict, where: str) -> None:
+    if "version" in table and not isinstance(table["version"], str):
+        raise TargetsFileError(f"{where}: 'version' must be a string, e.g. version = \"3.5.0\"")
 
 
 def _container_entry(table: dict, where: str, product, path: Path) -> RemoteEntry:
@@ -150,27 +174,29 @@ def _container_entry(table: dict, where: str, product, path: Path) -> RemoteEntr
         TargetsFileError: no image, a bad port, endpoints that are not paths, or a secret-looking variable
             given as a plain value in ``environment``.
     """
+    _version(table, where)
     image, port, endpoints = table.get("image"), table.get("port"), table.get("endpoints")
     if not isinstance(image, str) or not image:
         raise TargetsFileError(f"{where}: a container entry needs 'image', e.g. image = \"docker.io/library/nginx:1\"")
-    if not isinstance(port, int) or not 0 < port < 65536:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
         raise TargetsFileError(f"{where}: 'port' must be the image's HTTP port inside the container (1-65535)")
     if not isinstance(endpoints, dict) or not endpoints or not all(
-            isinstance(v, str) and v.startswith("/") for v in endpoints.values()):
+            isinstance(v, str) and v.startswith("/") and not v.startswith("//") and "\\" not in v
+            for v in endpoints.values()):
         raise TargetsFileError(f"{where}: a container entry's endpoints are paths on its port, "
                                f"e.g. endpoints = {{ webdav = \"/dav/\" }}")
     environment, environment_env = table.get("environment", {}), table.get("environment_env", {})
     for name, mapping in (("environment", environment), ("environment_env", environment_env)):
         if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
             raise TargetsFileError(f"{where}: '{name}' must map variable names to strings")
-    for key in environment:
-        if any(word in key.upper() for word in SECRET_WORDS):
+    for key, value in environment.items():
+        if any(word in key.upper() for word in SECRET_WORDS) or URL_WITH_PASSWORD.search(value):
             raise TargetsFileError(f"{where}: {key} looks like a secret; the file must not hold secrets: give it "
                                    f"with environment_env = {{ {key} = \"NAME_OF_A_VARIABLE_HERE\" }}")
     return RemoteEntry(
         id=table["id"], product=product.name, endpoints={k: (v if v.endswith("/") else v + "/") for k, v in endpoints.items()},
-        capabilities=frozenset(table.get("capabilities", sorted(product.capabilities))),
-        suites=tuple(table.get("suites", list(product.suites))), username_env=table.get("username_env"),
+        capabilities=frozenset(_names(table, "capabilities", product.capabilities, where)),
+        suites=tuple(_names(table, "suites", product.suites, where)), username_env=table.get("username_env"),
         password_env=table.get("password_env"), version=table.get("version"), source=str(path),
         provider="container", image=image, port=port, environment=dict(environment),
         environment_env=dict(environment_env),
