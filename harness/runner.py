@@ -277,14 +277,15 @@ def shard_jobs(jobs: list[_Job], i: int, n: int) -> list[_Job]:
 def _start(job: _Job, options: RunOptions, run_id: str) -> None:
     root = suites_root()
     argv = [sys.executable, "-m", "pytest", *[str(root / s) for s in job.suites],
-            "--rootdir", str(root.parent), "-p", "no:cacheprovider", "-q", "--tb=line", "-rN", "--no-header",
+            "--rootdir", str(root.parent), "-p", "no:cacheprovider", "-q", "--tb=no", "-rN", "--no-header",
+            # --tb=no: pytest's own output goes to logs/ unredacted; every result (redacted) is in the report
             # every check's assert carries its own message, which is all the report keeps: skipping pytest's
             # assertion rewriting saves recompiling every suite module in every target's process
             "--assert=plain",
             "--target", job.planned.name, "--run-id", run_id, "--overstap-json", str(job.events),
             "--request-timeout", str(options.request_timeout), "--check-timeout", str(options.check_timeout)]
-    if options.targets_file:
-        argv += ["--targets-file", options.targets_file]
+    if options.targets_file:  # the test process runs in the repository: a relative path must not change meaning
+        argv += ["--targets-file", str(Path(options.targets_file).resolve())]
     if options.keyword:
         argv += ["-k", options.keyword]
     job.events.touch()

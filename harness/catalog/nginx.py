@@ -59,6 +59,9 @@ class Nginx(Product):
             f"    access_log /dev/stdout;\n{temps}"
             f"    server {{\n        listen {listen}:{port};\n        root {workdir / 'www'};\n"
             "        client_max_body_size 0;\n"
+            # relative Location on redirects (RFC 9110 §10.2.2 allows it): behind a published container port
+            # nginx cannot know the port the client used, and an absolute URL would name the wrong one
+            "        absolute_redirect off;\n"
             "        location /dav/ {\n"
             "            dav_methods PUT DELETE MKCOL COPY MOVE;\n"
             "            dav_ext_methods PROPFIND OPTIONS;\n"
