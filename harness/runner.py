@@ -90,10 +90,21 @@ class _Job:
     target_entry: dict | None = None
     started: float = 0.0
     finished: float = 0.0
+    start_error: str | None = None  # the target's start failure, printed once
 
 
 def _say(stream: TextIO, text: str) -> None:
-    print(text, file=stream, flush=True)
+    """Progress for the user; a closed pipe (``overstap run | head``) silences it but never stops the run,
+    which still writes its report and stops its targets."""
+    if getattr(stream, "_overstap_closed", False):
+        return
+    try:
+        print(text, file=stream, flush=True)
+    except (BrokenPipeError, ValueError, OSError):
+        try:
+            stream._overstap_closed = True
+        except AttributeError:
+            pass
 
 
 def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
@@ -166,8 +177,9 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     logs_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    _say(stream, f"Overstap run {run_id}: {', '.join(suites)} on {len(jobs)} targets "
-                 f"({', '.join(j.planned.id for j in jobs)})")
+    running_suites = [s for s in suites if any(s in j.suites for j in jobs)]
+    _say(stream, f"Overstap run {run_id}: {', '.join(running_suites)} on {len(jobs)} "
+                 f"target{'s' if len(jobs) != 1 else ''} ({', '.join(j.planned.id for j in jobs)})")
     interrupted = False
     pending = list(jobs)
     limit = options.jobs if options.jobs > 0 else len(jobs)
@@ -209,6 +221,8 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
         entry = job.target_entry or job.planned.to_report()
         if job.target_entry is None:
             entry["error"] = f"the test process ended with status {status} before it reported; see {job.log}"
+        elif entry.get("error") and not interrupted:  # a deployment that does not answer is set-up trouble
+            harness_errors.append(f"{job.planned.id} did not start: {entry['error'].splitlines()[0]}")
         targets.append(entry)
         results.extend(job.results)
         done = {r["check"] for r in job.results}
@@ -220,7 +234,9 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
     if payload is not None and not interrupted:
         moves = []
         try:
-            moves, errors = moves_mod.run_phase([j.planned for j in jobs], payload, run_id, stream,
+            failed = {t["id"] for t in targets if t.get("error")}  # said above; no second start attempt
+            moves, errors = moves_mod.run_phase([j.planned for j in jobs if j.planned.id not in failed], payload,
+                                                run_id, stream,
                                                 workers=max(2, options.jobs or 8),
                                                 timeout=(5.0, options.request_timeout))
             harness_errors.extend(errors)
@@ -310,10 +326,32 @@ def _drain(job: _Job, stream: TextIO) -> None:
         elif kind == "result":
             job.results.append(event)
             if event["status"] not in ("PASS", "SKIP", "PRECONDITION_FAILED"):
+                message = event["message"] or ""
+                if job.start_error and job.start_error in message:
+                    continue  # said once, in full, below: not once per check
+                reason = _start_failure(message) if event["status"] == "ERROR" else None
+                if reason:
+                    job.start_error = reason
+                    _say(stream, f"  ERROR   {job.planned.id}: the target did not start; its checks are ERRORs:\n"
+                                 + "\n".join(f"          {line}" for line in reason.splitlines()[:12]))
+                    continue
                 _say(stream, f"  {event['status']:<7} {job.planned.id:<10} {event['check']}: "
-                             f"{event['message'].splitlines()[0] if event['message'] else ''}"[:200])
+                             f"{message.splitlines()[0] if message else ''}"[:200])
         elif kind == "target":
             job.target_entry = event
+
+
+START_FAILURES = ("TargetStartError", "ProductUnavailable", "TargetsFileError", "EngineUnavailable",
+                  "DeploymentNotReady")
+
+
+def _start_failure(message: str) -> str | None:
+    """The reason of a check's ERROR when it is its target's start failure (``setup: <Exception>: reason``,
+    the same for all the target's checks), else None."""
+    if not message.startswith("setup: "):
+        return None
+    name, _, reason = message[len("setup: "):].partition(": ")
+    return reason if name.rsplit(".", 1)[-1] in START_FAILURES and reason else None
 
 
 def _report_done(job: _Job, stream: TextIO) -> None:

@@ -4,6 +4,7 @@ file, tested through `overstap run --targets-file`; secrets never reach the outp
 from __future__ import annotations
 
 import base64
+import socket
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,23 @@ def test_missing_targets_file_exits_2(tmp_path):
     proc = overstap("run", "--targets-file", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "cannot read targets file" in proc.stderr
+
+
+def test_a_deployment_that_does_not_answer_is_said_once_and_exits_2(tmp_path):
+    """An unreachable endpoint: one clear "did not start" line with the advice, not one ERROR line per check;
+    the report still holds every check (as ERROR) and the target's error; exit 2 (set-up trouble)."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    targets_file = tmp_path / "targets.toml"
+    targets_file.write_text(targets_toml(f"http://127.0.0.1:{port}/dav/"))
+    out = tmp_path / "out"
+    proc = overstap("run", "--targets-file", str(targets_file), "--suite", "webdav", "--out", str(out),
+                    env={USER_ENV: "alice", PASS_ENV: "whatever"})
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("does not answer") == 2, proc.stderr  # as it happens, and in the closing errors
+    assert "check the URL and that this machine can reach it" in proc.stderr
+    assert len(proc.stderr.splitlines()) < 15, proc.stderr
+    report = load_json(out / "report.json")
+    assert "does not answer" in report["targets"][0]["error"]
+    assert len(report["results"]) > 100 and {r["status"] for r in report["results"]} <= {"ERROR", "PRECONDITION_FAILED"}

@@ -106,13 +106,14 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
                 except Exception as exc:  # noqa: BLE001
                     errors.append(f"moves: {tid} did not start: {exc}")
         runnable = [(k, a, b) for k, a, b in pairs if a in started and b in started]
-        print(f"moves: {len(runnable)} pairs ({len(payload.items['calendar'])} calendar, "
+        print(f"moves: {len(runnable)} pairs; payload {len(payload.items['calendar'])} calendar, "
               f"{len(payload.items['contacts'])} contacts, {len(payload.items['files'])} files, "
-              f"{len(payload.items['documents'])} documents items); "
+              f"{len(payload.items['documents'])} documents items; "
               f"targets up in {time.monotonic() - t0:.1f} s", file=stream, flush=True)
 
         def say(m: dict) -> None:
-            state = m.get("error") or f"{m['items_intact']}/{m['items']} intact, {len(m['losses'])} losses"
+            state = m.get("error") or (f"{m['items_intact']}/{m['items']} items intact, "
+                                       f"{m['properties_lost']}/{m['properties_total']} properties lost")
             print(f"  move {m['kind']:<8} {m['source']:>8} -> {m['destination']:<8} {state} "
                   f"({m['duration_s']:.1f} s)", file=stream, flush=True)
 
