@@ -147,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--out", metavar="DIR", default="results", help="where the report goes (default: %(default)s)")
     run_p.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching this pytest -k expression")
     run_p.add_argument("--jobs", type=int, default=0, metavar="N",
-                       help="targets tested at the same time (default: all)")
+                       help="targets tested at the same time (default: all); also the moves' worker "
+                            "threads (default: 8)")
     run_p.add_argument("--request-timeout", type=float, default=30.0, metavar="SECONDS",
                        help="read timeout of each HTTP request (default: %(default)s)")
     run_p.add_argument("--check-timeout", type=float, default=120.0, metavar="SECONDS",

@@ -322,5 +322,8 @@ def add_commands(sub) -> None:
     build_p.add_argument("--rebuild-base", action="store_true", help="make the Debian base again even if it exists")
     build_p.add_argument("--mirror", default=DEFAULT_MIRROR, help="Debian mirror for debootstrap (default: %(default)s)")
     build_p.set_defaults(func=_cmd_build)
-    list_p = actions.add_parser("list", help="which reference images are built here")
+    list_p = actions.add_parser(
+        "list", help="which reference images are built here",
+        description="One line per reference image: built (yes / no / stale: built from another version of "
+                    "Overstap's catalog, which the containers provider refuses; rebuild it), size, creation time, tag.")
     list_p.set_defaults(func=_cmd_list)
