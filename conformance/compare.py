@@ -482,8 +482,30 @@ def _vcard_params(prop: VCardProperty) -> tuple:
     for key, values in prop.params.items():
         if key in ("TYPE", "PREF", "VALUE", "ENCODING", "CHARSET", "X-APPLE-OMIT-YEAR", "MEDIATYPE"):
             continue
-        out.append((key, ",".join(values)))
+        out.append((key, ",".join(_param_text(v) for v in values)))
     return tuple(sorted(out))
+
+
+def _param_text(value: str) -> str:
+    """A parameter value as text: RFC 6868 §3 caret escapes decoded (``^n`` newline, ``^^`` caret, ``^'`` double
+    quote) and the backslash newline that RFC 6350's own LABEL example writes (``\\n``), so that two servers
+    writing the same multi-line LABEL differently are not reported as a loss."""
+    out, i = [], 0
+    while i < len(value):
+        pair = value[i:i + 2]
+        if pair in ("^n", "^N", "\\n", "\\N"):
+            out.append("\n")
+            i += 2
+        elif pair == "^^":
+            out.append("^")
+            i += 2
+        elif pair == "^'":
+            out.append('"')
+            i += 2
+        else:
+            out.append(value[i])
+            i += 1
+    return "".join(out)
 
 
 def _vcard_date(prop: VCardProperty) -> str:

@@ -249,3 +249,16 @@ def test_vcard_changes_lost_and_added_cards():
 def test_vcard_original_without_cards_raises():
     with pytest.raises(ValueError):
         compare_vcard(b"", vcf(CARD4))
+
+
+def test_vcard_label_newline_written_with_caret_or_backslash_is_the_same():
+    """RFC 6868 §3 (^n) and RFC 6350's own LABEL example (\\n) both write a newline in a parameter value;
+    Cyrus answers with the caret form: that is no loss. A changed label still is."""
+    from conformance.compare import compare_vcard
+
+    card = ('BEGIN:VCARD\r\nVERSION:4.0\r\nUID:label-1\r\nFN:A\r\n'
+            'ADR;LABEL="Navy Yard{sep}Washington":;;1 Main St;Washington;;;\r\nEND:VCARD\r\n')
+    backslash, caret, changed = (card.format(sep=sep).encode() for sep in ("\\n", "^n", " "))
+    assert compare_vcard(backslash, caret) == []
+    [difference] = compare_vcard(backslash, changed)
+    assert difference.property == "ADR"
