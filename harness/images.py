@@ -38,18 +38,25 @@ Progress = Callable[[str], None]
 REFERENCE_LABEL = "org.overstap.image=reference"
 
 
-def catalog_digest() -> str:
-    """SHA-256 (hex, first 16) over what of Overstap goes into an image (:data:`IMAGE_SOURCES`, file names and
-    contents, ``__pycache__`` excluded). Images carry it as the label ``org.overstap.catalog-digest``; the
-    containers provider refuses an image whose digest differs from the checkout's."""
+#: The catalog files every image's entry point runs (the product's own module and start helper come on top).
+DIGEST_COMMON = ("harness/__init__.py", "harness/target.py", "harness/catalog/__init__.py",
+                 "harness/catalog/base.py", "harness/catalog/_serve.py")
+
+
+def catalog_digest(product: Product | str) -> str:
+    """SHA-256 (hex, first 16) over the code that configures ``product`` inside its image: :data:`DIGEST_COMMON`
+    plus ``harness/catalog/<name>.py`` and ``_<name>_start.py`` where it exists (names and contents). Images
+    carry it as the label ``org.overstap.catalog-digest``; the containers provider refuses an image whose
+    digest differs from the checkout's, and a change to another product's module leaves the image valid."""
     import hashlib
 
+    name = product if isinstance(product, str) else product.name
+    files = [*DIGEST_COMMON, f"harness/catalog/{name}.py", f"harness/catalog/_{name}_start.py"]
     digest = hashlib.sha256()
-    for source in IMAGE_SOURCES:
-        path = ROOT / source
-        files = sorted(f for f in path.rglob("*.py") if "__pycache__" not in f.parts) if path.is_dir() else [path]
-        for f in files:
-            digest.update(str(f.relative_to(ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    for relative in files:
+        path = ROOT / relative
+        if path.is_file():
+            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -180,7 +187,7 @@ def build_image(client, product: Product, progress: Progress = print) -> str:
         try:
             for chunk in client.api.build(path=tmp, dockerfile="Containerfile", tag=tag, network_mode="host",
                                           buildargs={"BASE": BASE_TAG, "PRODUCT": product.name,
-                                                     "CATALOG_DIGEST": catalog_digest()}, rm=True,
+                                                     "CATALOG_DIGEST": catalog_digest(product)}, rm=True,
                                           decode=True):
                 if "stream" in chunk:
                     lines.extend(chunk["stream"].splitlines())
@@ -264,7 +271,7 @@ def listing() -> list[dict]:
                 image = client.images.get(tag)
                 row.update(built=True, created=str(image.attrs.get("Created", ""))[:19],
                            size_mb=round((image.attrs.get("Size") or 0) / 1e6),
-                           stale=product is not None and (image.labels or {}).get(LABEL_DIGEST) != catalog_digest())
+                           stale=product is not None and (image.labels or {}).get(LABEL_DIGEST) != catalog_digest(product))
             rows.append(row)
     finally:
         client.close()

@@ -139,6 +139,7 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
         except OSError as exc:
             raise RunError(f"--corpus: {exc}") from None
     explicit = set(options.targets) - {"all"}
+    options.out = options.out.resolve()  # the test processes run in the repository: a relative path would move
     try:  # the test processes' event streams live beside the report, so a killed run leaves nothing in /tmp
         options.out.mkdir(parents=True, exist_ok=True)
         jobs_dir = Path(tempfile.mkdtemp(prefix=".events-", dir=options.out))

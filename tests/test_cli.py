@@ -207,3 +207,14 @@ def test_targets_says_no_and_how_to_install_when_missing():
     rows = {line.split()[0]: line for line in proc.stdout.splitlines()[1:] if line.strip()}
     assert rows["apache"].split()[1] == "no" and "apt-get install apache2" in rows["apache"]
     assert rows["wsgidav"].split()[1] == "yes"
+
+
+def test_relative_out_from_another_folder(tmp_path, require):
+    """`--out` relative to where the user is, not to the repository the test processes run in."""
+    require("wsgidav")
+    proc = overstap("run", "--target", "wsgidav", "--suite", "webdav", "-k", "test_put_get and not utf8",
+                    "--no-moves", "--out", "relout", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = load_json(tmp_path / "relout" / "report.json")
+    assert [r["status"] for r in report["results"]] == ["PASS"]
+    assert not list((tmp_path / "relout").glob(".events-*"))

@@ -154,7 +154,7 @@ def test_sweep_removes_only_containers_whose_owner_is_gone():
         client.close()
 
 
-def _build_test_image(client, tag: str, script: str, digest: bool = False) -> None:
+def _build_test_image(client, tag: str, script: str, digest: str | None = None) -> None:
     """A small image on the base (no network) whose command runs ``script`` with sh."""
     import io
     import json as _json
@@ -162,7 +162,7 @@ def _build_test_image(client, tag: str, script: str, digest: bool = False) -> No
     from harness.images import BASE_TAG, catalog_digest
     from harness.providers.containers import LABEL_DIGEST
 
-    label = f"LABEL {LABEL_DIGEST}={catalog_digest()}\n" if digest else ""
+    label = f"LABEL {LABEL_DIGEST}={catalog_digest(digest)}\n" if digest else ""
     dockerfile = f"FROM {BASE_TAG}\n{label}CMD [\"sh\", \"-c\", {_json.dumps(script)}]\n"
     client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
 
@@ -204,7 +204,7 @@ def test_an_announcement_naming_another_host_is_refused():
     tag = f"localhost/overstap/{Rogue.name}:latest"
     try:
         _build_test_image(client, tag, 'echo \'OVERSTAP-SERVE {"endpoints": {"caldav": "//127.0.0.2:9/steal/"}, '
-                                       '"probe": "/"}\'; sleep 30', digest=True)
+                                       '"probe": "/"}\'; sleep 30', digest=Rogue.name)
         with pytest.raises(TargetStartError, match="not an OVERSTAP-SERVE line"):
             ContainerTarget(Rogue(), timeout_s=20).start()
     finally:

@@ -97,7 +97,8 @@ class LibreOffice(Product):
                   "--executable", shutil.which("soffice") or "soffice"],
             endpoints={"odf-roundtrip": url},
             probe_url=url,
-            env={"PYTHONPATH": str(pylib), "HOME": str(workdir)},
+            # soffice ignores --temp-dir for its own lu*.tmp folders and takes TMPDIR: keep them in the work folder
+            env={"PYTHONPATH": str(pylib), "HOME": str(workdir), "TMPDIR": str(workdir / "tmp")},
             ready=ready,
         )
 

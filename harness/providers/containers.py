@@ -204,7 +204,7 @@ def image_problem(client, product: Product) -> str | None:
         labels = client.images.get(tag).labels or {}
     except docker.errors.ImageNotFound:
         return f"image {tag} is not built here; build it with: overstap images build {product.name}"
-    if labels.get(LABEL_DIGEST) != catalog_digest():
+    if labels.get(LABEL_DIGEST) != catalog_digest(product):
         return (f"image {tag} was built from another version of Overstap's catalog, so its configuration may "
                 f"differ from a local run's; rebuild it with: overstap images build {product.name}")
     return None
