@@ -281,3 +281,87 @@ def test_a_tool_that_cannot_run_gives_whole_item_losses_not_a_traceback(started)
         assert m["items"] == 3 and m["items_intact"] == 0 and m["properties_lost"] == m["properties_total"] > 0
         assert [(l["property"], l["hop"]) for l in m["losses"]] == [("", hop)] * 3
         assert all(l["note"].startswith(text) for l in m["losses"]), m["losses"][0]["note"]
+
+
+# -- documents: who lost it (no real tool loses things on demand: documents.roundtrip is replaced) ------
+
+
+def _odt(paragraphs: list[str]) -> bytes:
+    import io
+    import zipfile
+
+    body = "".join(f"<text:p>{p}</text:p>" for p in paragraphs)
+    content = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">'
+               f'<office:body><office:text>{body}</office:text></office:body></office:document-content>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", b"application/vnd.oasis.opendocument.text", compress_type=zipfile.ZIP_STORED)
+        zf.writestr("content.xml", content)
+    return buf.getvalue()
+
+
+def _tools(monkeypatch, behaviour: dict):
+    """Targets ``a`` and ``b`` whose conversions are ``behaviour[id](data) -> bytes`` (raising ToolError fails)."""
+    from harness.moves import documents
+    from harness.target import Target
+
+    monkeypatch.setattr(documents, "roundtrip", lambda endpoint, data, ext, log: behaviour[endpoint[5:]](data))
+    return {tid: Target(tid, "odfdo", "0", "remote", frozenset({"odf-roundtrip", "odf-text"}),
+                        {"odf-roundtrip": f"tool:{tid}"}) for tid in behaviour}
+
+
+def test_a_property_changed_by_a_and_again_by_b_reports_both_hops(monkeypatch):
+    from harness.moves.documents import run_documents
+    from harness.moves.payload import Item
+
+    paragraphs = ["one", "two", "three", "four", "five"]
+    item = Item("documents", "p.odt", "p.odt", _odt(paragraphs), "p.odt", doc_kind="text")
+    targets = _tools(monkeypatch, {"a": lambda d: _odt(["ONE"] + paragraphs[1:]),  # A changes one paragraph
+                                   "b": lambda d: _odt(["ONE"])})  # B then drops four of five
+    [m] = run_documents(targets, [("a", "b")], [item])
+    jsonschema.validate([m], _move_schema())
+    losses = [(l["property"], l["hop"]) for l in m["losses"]]
+    assert losses == [("paragraphs", "A"), ("paragraphs", "B")], m["losses"]
+    a_loss, b_loss = m["losses"]
+    assert "1 changed" in a_loss["note"] and "4 missing" in b_loss["note"] and "compared with what a wrote" in b_loss["note"]
+    assert m["properties_lost"] == 1 and m["items_intact"] == 0
+    # B keeping what A wrote: only A's loss
+    targets = _tools(monkeypatch, {"a": lambda d: _odt(["ONE"] + paragraphs[1:]), "b": lambda d: d})
+    [m] = run_documents(targets, [("a", "b")], [item])
+    assert [(l["property"], l["hop"]) for l in m["losses"]] == [("paragraphs", "A")]
+
+
+def test_b_failing_on_everything_is_b_s_loss_even_when_a_wrote_invalid_odf(monkeypatch):
+    """The hand-made packages have no manifest: A's output is never valid ODF. B's failure is A's fault
+    only when B converted the original itself."""
+    from harness.office import ToolError
+    from harness.moves.documents import run_documents
+    from harness.moves.payload import Item
+
+    item = Item("documents", "p.odt", "p.odt", _odt(["one"]), "p.odt", doc_kind="text")
+    marked = _odt(["one", "from a"])
+
+    def timeout(data):
+        raise ToolError("timed out after 120 s")
+
+    def b_refuses_a(data):
+        if data == marked:
+            raise ToolError("cannot read it")
+        return data
+
+    # only (a, b): B's own conversion of the original was never tried; B times out -> B
+    targets = _tools(monkeypatch, {"a": lambda d: marked, "b": timeout})
+    [m] = run_documents(targets, [("a", "b")], [item])
+    assert [(l["property"], l["hop"]) for l in m["losses"]] == [("", "B")]
+    assert m["losses"][0]["note"] == "b could not convert what a wrote: timed out after 120 s"
+    # both directions: B fails on the original too -> still B
+    by = {(x["source"], x["destination"]): x for x in run_documents(targets, [("a", "b"), ("b", "a")], [item])}
+    assert [l["hop"] for l in by[("a", "b")]["losses"]] == ["B"]
+    assert [l["hop"] for l in by[("b", "a")]["losses"]] == ["A"]  # b could not convert it at all
+    # B converts the original but not A's invalid output -> A
+    targets = _tools(monkeypatch, {"a": lambda d: marked, "b": b_refuses_a})
+    by = {(x["source"], x["destination"]): x for x in run_documents(targets, [("a", "b"), ("b", "a")], [item])}
+    [loss] = by[("a", "b")]["losses"]
+    assert loss["hop"] == "A" and loss["note"].startswith("a wrote it out as invalid ODF (")
+    assert loss["note"].endswith("b could not convert what a wrote: cannot read it")

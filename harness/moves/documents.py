@@ -12,8 +12,10 @@ is compared with the original:
 
 Every loss is judged against the original after B and also after A, so its ``hop`` names the tool
 that lost it (``A`` when it is already missing from A's output). A tool that fails on an item gives a
-whole-item loss (``property`` ``""``) whose note holds the tool's error; when B fails on what A wrote
-and A's output is not valid ODF (:func:`conformance.odf.validate_odf`), the loss is put on A.
+whole-item loss (``property`` ``""``) whose note holds the tool's error; when B fails on what A wrote,
+the loss is put on A only when B converted the original itself and A's output is not valid ODF
+(:func:`conformance.odf.validate_odf`); otherwise it is B's. When A changed a property and B changed it
+further, both are reported: A's loss against the original, and B's against A's output.
 
 Speed: each document goes through each tool that handles it once (stage 1), and every A-output goes
 through each B once (stage 2): for n tools handling a document kind, n + n(n-1) = n² conversions per
@@ -60,6 +62,8 @@ class _Done:
     calls: list[str]
     elapsed: float
     losses: dict = field(default_factory=dict)
+    # stage 2, corpus documents: what B changed further, judged against A's output (property -> Difference)
+    further: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +119,11 @@ def _convert(job: _Job, data: bytes, originals: _Originals) -> _Done:
     if out is not None:
         try:
             done.losses = _judge(originals, job.item, out)
+            if job.source is not None and done.losses and not job.item.assertions:
+                # a property A already changed may be changed again by B: B's own difference, A's output vs
+                # B's, is B's evidence (only for the properties lost against the original)
+                done.further = {d.property: d for d in compare_properties(document_properties(data), out)
+                                if d.kind in ("lost", "changed") and d.property in done.losses}
         except Exception as exc:  # noqa: BLE001 - judging never raises on bad input; this is a harness bug
             done.error = f"judging the output failed: {type(exc).__name__}: {exc}"
     done.elapsed = time.monotonic() - started
@@ -197,23 +206,31 @@ def _entry(a: Target, b: Target, items: list[Item], first: dict[tuple, _Done], s
                 entry["notes"].append(f"B ({b.id}) per document: " + "; ".join(done_b.calls))
                 shown_calls = True
             if done_b.error is not None:
-                invalid = validity.problem((a.id, item.name), done_a.data)
                 hop, note = "B", f"{b.id} could not convert what {a.id} wrote: {done_b.error}"
-                if invalid:
-                    hop, note = "A", f"{a.id} wrote it out as invalid ODF ({invalid}); {note}"
+                # A is to blame only when B converted the original itself but not A's output, and A's output
+                # is not valid ODF; a B that fails on everything (no converter, a timeout) loses it itself
+                own = first.get((b.id, item.name))
+                if own is not None and own.error is None:
+                    invalid = validity.problem((a.id, item.name), done_a.data)
+                    if invalid:
+                        hop, note = "A", f"{a.id} wrote it out as invalid ODF ({invalid}); {note}"
                 entry["losses"].append(_loss(item, "", "lost", _describe(item, total), None, note, hop))
                 entry["properties_lost"] += total
             else:
                 for key, loss in done_b.losses.items():
-                    hop = "A" if key in done_a.losses else "B"
-                    ev = done_a.losses[key] if hop == "A" else loss
-                    if item.assertions:
-                        entry["losses"].append(_loss(item, ev.assertion["what"], "lost", ev.original, ev.received,
-                                                     ev.note, hop, part=ev.assertion["part"],
-                                                     xpath=ev.assertion["xpath"]))
-                    else:
-                        entry["losses"].append(_loss(item, ev.property, ev.kind, ev.original, ev.received, ev.note,
-                                                     hop))
+                    hops = [("A", done_a.losses[key])] if key in done_a.losses else [("B", loss)]
+                    if key in done_a.losses and key in done_b.further:  # A changed it, B changed it further
+                        hops.append(("B", done_b.further[key]))
+                    for hop, ev in hops:
+                        if item.assertions:
+                            entry["losses"].append(_loss(item, ev.assertion["what"], "lost", ev.original,
+                                                         ev.received, ev.note, hop, part=ev.assertion["part"],
+                                                         xpath=ev.assertion["xpath"]))
+                        else:
+                            note = ev.note if hop == "A" or key not in done_a.losses else \
+                                f"{ev.note} (compared with what {a.id} wrote)"
+                            entry["losses"].append(_loss(item, ev.property, ev.kind, ev.original, ev.received,
+                                                         note, hop))
                 entry["properties_lost"] += min(total, len(done_b.losses))
                 intact = not done_b.losses
         entry["items_intact"] += intact
@@ -259,7 +276,17 @@ def run_documents(started: dict[str, Target], pairs: list[tuple[str, str]], item
     entries = []
     per_target: dict[str, float] = defaultdict(float)  # seconds of conversion and judging per tool
 
+    finished: set[tuple[str, str]] = set()
+
     def finish(pair: tuple[str, str]) -> None:
+        # a pair is judged once its stage-2 conversions are done and B's own conversions of the same
+        # documents too (whether B converts the original decides who lost an item B failed on)
+        if pair in finished or remaining[pair]:
+            return
+        b = pair[1]
+        if any((b, item.name) not in first for item in per_pair[pair] if (b, item.name) in destinations):
+            return
+        finished.add(pair)
         entry = _entry(started[pair[0]], started[pair[1]], per_pair[pair], first, second, originals, validity)
         entries.append(entry)
         if progress:
@@ -290,16 +317,18 @@ def run_documents(started: dict[str, Target], pairs: list[tuple[str, str]], item
                         pair = (job.target.id, b)
                         if result.data is None:  # A failed: nothing to give B
                             remaining[pair] -= 1
-                            if not remaining[pair]:
-                                finish(pair)
+                            finish(pair)
                         else:
                             pending.insert(0, _Job(started[b], job.item, source=job.target))
                 else:
                     second[job.key] = result
                     pair = (job.source.id, job.target.id)
                     remaining[pair] -= 1
-                    if not remaining[pair]:
-                        finish(pair)
+                    finish(pair)
+                if job.source is None:  # B's own conversion may be the last thing a pair waited for
+                    for pair in per_pair:
+                        if pair[1] == job.target.id:
+                            finish(pair)
     if stats is not None:
         stats.update(conversions_a=len(first), conversions_b=len(second), seconds=round(time.monotonic() - t0, 3),
                      per_target={tid: round(v, 1) for tid, v in sorted(per_target.items())})
