@@ -365,3 +365,21 @@ def test_b_failing_on_everything_is_b_s_loss_even_when_a_wrote_invalid_odf(monke
     [loss] = by[("a", "b")]["losses"]
     assert loss["hop"] == "A" and loss["note"].startswith("a wrote it out as invalid ODF (")
     assert loss["note"].endswith("b could not convert what a wrote: cannot read it")
+
+
+def test_a_document_with_nothing_to_judge_is_not_judged_not_intact(monkeypatch):
+    """An original with no structural property (an empty body) gets no verdict of intact and no loss,
+    but a note saying it was not judged."""
+    from harness.moves.documents import run_documents
+    from harness.moves.payload import Item
+
+    empty = Item("documents", "e.odt", "e.odt", _odt([]), "e.odt", doc_kind="text")
+    full = Item("documents", "p.odt", "p.odt", _odt(["one"]), "p.odt", doc_kind="text")
+    targets = _tools(monkeypatch, {"a": lambda d: d, "b": lambda d: d})
+    [m] = run_documents(targets, [("a", "b")], [empty, full])
+    jsonschema.validate([m], _move_schema())
+    assert m["items"] == 2 and m["items_intact"] == 1 and m["losses"] == [] and m["properties_lost"] == 0
+    verdicts = {v["item"]: v for v in m["item_verdicts"]}
+    assert verdicts["e.odt"]["intact"] is False and verdicts["e.odt"]["note"].startswith("not judged")
+    assert verdicts["p.odt"]["intact"] is True
+    assert any(n.startswith("e.odt: not judged") for n in m["notes"])

@@ -132,3 +132,23 @@ def test_structure_of_real_world_text_documents_through_pandoc(require):
     assert diffs["metadata"].kind == "lost"  # pandoc writes none of dc:language, meta:initial-creator...
     assert diffs["tables"].kind == "changed" and diffs["tables"].original.startswith("table 1 (")
     assert "in the original" in diffs["paragraphs"].note
+
+
+def test_a_document_bigger_than_parse_xml_default_limit_is_judged():
+    """content.xml above 32 MiB (parse_xml's default) is read as validate_odf reads it: the original has
+    properties, and the same document received loses none of them."""
+    from conformance.xml import DEFAULT_MAX_BYTES
+
+    para = "<text:p>" + "x" * 1000 + " {}</text:p>"
+    count = DEFAULT_MAX_BYTES // 1000 + 1000
+    content = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
+               + "".join(para.format(i) for i in range(count)) + "</office:text></office:body></office:document-content>")
+    assert len(content) > DEFAULT_MAX_BYTES
+    big = _zip({"content.xml": content.encode()})
+    props = document_properties(big)
+    assert len(props["paragraphs"].entries) == count
+    assert compare_properties(props, big) == []
+    cut = _zip({"content.xml": content.replace(para.format(7), "").encode()})
+    [diff] = compare_properties(props, cut)
+    assert diff.property == "paragraphs" and "1 missing" in diff.note

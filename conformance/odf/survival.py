@@ -17,7 +17,8 @@ Public API::
     snippet(node, limit=240) -> str
 
 Packages are read with :func:`conformance.odf.package.read_package` (zip-bomb limits, safe names) and
-parts parsed with :func:`conformance.xml.parse_xml` (no entities, no DTD, no network). Nothing raises
+parts parsed with :func:`conformance.xml.parse_xml` (no entities, no DTD, no network; up to
+:data:`MAX_PART_BYTES`, the package reader's cap on one entry). Nothing raises
 for bad input: a package that is no zip, a part that is missing or not well-formed makes every
 assertion on it fail, and the loss's note says why. XML is never handled with regular expressions.
 """
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from conformance.odf.package import read_package
+from conformance.odf.package import Limits, read_package
 from conformance.xml import XMLProblem, parse_xml
 
 __all__ = ["NAMESPACES", "OdfParts", "SurvivalLoss", "failed_assertions", "holds", "judge_survival",
@@ -52,6 +53,9 @@ NAMESPACES = {
 }
 _PREFIX = {uri: prefix for prefix, uri in NAMESPACES.items()}
 SNIPPET_LIMIT = 240
+# a part is parsed up to the package reader's cap on one entry (as validate_odf reads it), not
+# parse_xml's default: a big document is judged, not taken as empty or as lost
+MAX_PART_BYTES = Limits().max_entry_bytes
 
 
 class OdfParts:
@@ -87,7 +91,7 @@ class OdfParts:
                 self._problems[name] = self._why_no_files or f"{name} is not in the package"
             else:
                 try:
-                    root = parse_xml(data)
+                    root = parse_xml(data, max_bytes=MAX_PART_BYTES)
                 except XMLProblem as exc:
                     self._problems[name] = f"{name} is not well-formed XML: {exc}"
             self._roots[name] = root

@@ -193,7 +193,13 @@ def _entry(a: Target, b: Target, items: list[Item], first: dict[tuple, _Done], s
         entry["properties_total"] += total
         done_a = first[(a.id, item.name)]
         intact = False
-        if done_a.error is not None:
+        verdict = {"item": item.label, "source": item.source}
+        if not total:
+            # nothing of the original could be judged: no verdict either way, and no loss
+            verdict["note"] = "not judged: the original has no property to compare"
+            entry["notes"].append(f"{item.label}: not judged (no structural property or assertion found in the "
+                                  f"original; counted neither intact nor lost)")
+        elif done_a.error is not None:
             entry["losses"].append(_loss(item, "", "lost", _describe(item, total), None,
                                          f"{a.id} could not convert it: {done_a.error}", "A"))
             entry["properties_lost"] += total
@@ -234,7 +240,7 @@ def _entry(a: Target, b: Target, items: list[Item], first: dict[tuple, _Done], s
                 entry["properties_lost"] += min(total, len(done_b.losses))
                 intact = not done_b.losses
         entry["items_intact"] += intact
-        entry["item_verdicts"].append({"item": item.label, "source": item.source, "intact": intact})
+        entry["item_verdicts"].append({**verdict, "intact": intact})
     entry["duration_s"] = round(entry["duration_s"], 3)
     entry["notes"].append(f"{entry['conversions']} conversions through {b.id} ({entry['duration_s']:.1f} s, "
                           f"judging included); the conversions through {a.id} are shared by every destination")
