@@ -152,3 +152,45 @@ def test_a_document_bigger_than_parse_xml_default_limit_is_judged():
     cut = _zip({"content.xml": content.replace(para.format(7), "").encode()})
     [diff] = compare_properties(props, cut)
     assert diff.property == "paragraphs" and "1 missing" in diff.note
+
+
+_OFFICE_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+              'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+              'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+              'xmlns:dc="http://purl.org/dc/elements/1.1/"')
+
+
+def _sheet(cells: str) -> bytes:
+    return _zip({"content.xml": (f'<office:document-content {_OFFICE_NS}><office:body><office:spreadsheet>'
+                                 f'<table:table table:name="S"><table:table-row>{cells}</table:table-row></table:table>'
+                                 '</office:spreadsheet></office:body></office:document-content>').encode()})
+
+
+def test_a_lost_comment_is_a_comments_loss_only_not_a_cell_or_table_loss():
+    comment = "<office:annotation><dc:creator>me</dc:creator><text:p>a remark</text:p></office:annotation>"
+    cell = '<table:table-cell office:value-type="string">{}<text:p>value</text:p></table:table-cell>'
+    with_comment, without = _sheet(cell.format(comment)), _sheet(cell.format(""))
+    props = document_properties(with_comment)
+    assert props["cell values"].entries[0][1] == "S.A1 = 'value'"
+    assert [d.property for d in compare_properties(props, without)] == ["comments"]
+    # a text document's table: the comment is not table text either
+    table = (f'<office:document-content {_OFFICE_NS}><office:body><office:text><table:table><table:table-row>'
+             '<table:table-cell><text:p>value{}</text:p></table:table-cell></table:table-row></table:table>'
+             '</office:text></office:body></office:document-content>')
+    text_with, text_without = (_zip({"content.xml": table.format(c).encode()}) for c in (comment, ""))
+    props = document_properties(text_with)
+    assert props["tables"].entries[0][0] == (("value",),)
+    assert [d.property for d in compare_properties(props, text_without)] == ["comments"]
+
+
+def test_time_and_date_values_are_compared_as_values():
+    def cells(time, date):
+        return _sheet(f'<table:table-cell office:value-type="time" office:time-value="{time}"/>'
+                      f'<table:table-cell office:value-type="date" office:date-value="{date}"/>')
+
+    props = document_properties(cells("PT1H30M0S", "2024-03-01T10:00:00"))
+    assert compare_properties(props, cells("PT01H30M00S", "2024-03-01T10:00:00.000")) == []
+    assert compare_properties(document_properties(cells("PT0H0M0S", "2024-03-01")),
+                              cells("PT00H00M00.000S", "2024-03-01T00:00:00")) == []
+    [diff] = [d for d in compare_properties(props, cells("PT1H31M0S", "2024-03-01T10:00:01")) if d.property == "cell values"]
+    assert "2 changed" in diff.note and diff.original == "S.A1 = PT1H30M0S" and diff.received == "S.A1 = PT1H31M0S"

@@ -44,7 +44,9 @@ Text is compared with white space collapsed (``text:s``, tabs and line breaks co
 field a consumer recomputes (date, time, page number, file name, statistics... unless ``text:fixed="true"``) counts
 by its name, not its shown value. Links are compared as the set of their targets (a tool may join two
 adjacent links to one place). Text-table cells with a value type count by their value, not their
-rendering. A spreadsheet cell whose formula is volatile (NOW, TODAY, RAND...) has no ``cell values``
+rendering; time values are compared as durations (``PT1H30M0S`` = ``PT01H30M00S``) and date values as
+dates (fractional seconds by value). Comments are not the text of the cell or table that holds them.
+A spreadsheet cell whose formula is volatile (NOW, TODAY, RAND...) has no ``cell values``
 entry, and a formula rewritten in another syntax (``oooc:`` to ``of:``) counts as kept.
 A :class:`conformance.compare.Difference` has ``property`` the property's name, ``kind`` ``lost``
 (the received document lacks the property entirely) or ``changed``, ``original``/``received`` the first
@@ -56,6 +58,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from urllib.parse import urlsplit, urlunsplit
 from dataclasses import dataclass
 from typing import Callable
@@ -169,7 +172,25 @@ def _show(text: str) -> str:
 
 
 def _paragraphs_in(el: etree._Element) -> str:
-    return " / ".join(t for t in (_text_of(p) for p in el.iter(P, H)) if t)
+    """The paragraphs' text under ``el``, joined; comments (office:annotation) inside it are left out:
+    they are judged on their own (``comments``), not as the text of a cell or table."""
+    out: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        for child in node:
+            if not isinstance(child.tag, str) or child.tag == ANNOTATION:
+                continue
+            if child.tag in (P, H):
+                text = _text_of(child)
+                if text:
+                    out.append(text)
+            walk(child)  # a paragraph can hold a frame with paragraphs of its own, as iter() found them
+
+    if el.tag in (P, H):
+        text = _text_of(el)
+        out.append(text) if text else None
+    walk(el)
+    return " / ".join(out)
 
 
 # -- text documents ----------------------------------------------------------------------------------
@@ -338,16 +359,46 @@ def _cell_value(cell: etree._Element) -> tuple[tuple, str] | None:
         if value is not None:
             return ("number", round(value, 9)), _show_number(value)
     elif vtype == "date":
-        value = (cell.get(_t(OFFICE, "date-value")) or "").removesuffix("T00:00:00")
-        return ("date", value), value
+        value = cell.get(_t(OFFICE, "date-value")) or ""
+        return ("date", _date_key(value)), value.removesuffix("T00:00:00")
     elif vtype == "time":
         value = cell.get(_t(OFFICE, "time-value")) or ""
-        return ("time", value), value
+        return ("time", _duration_key(value)), value
     elif vtype == "boolean":
         value = (cell.get(_t(OFFICE, "boolean-value")) or "").lower()
         return ("boolean", value), value
     text = _paragraphs_in(cell)
     return (("text", text), repr(_show(text))) if text else None
+
+
+_DURATION = re.compile(r"(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?"
+                       r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d+)?)S)?)?")
+_DATE = re.compile(r"(-?\d{4,}-\d\d-\d\d)(?:T(\d\d):(\d\d)(?::(\d\d(?:[.,]\d+)?))?)?(Z|[+-]\d\d:\d\d)?")
+
+
+def _duration_key(text: str):
+    """An office:time-value (xsd:duration, ODF 1.3 Part 3 §19.382) as a value: (months, seconds), so
+    ``PT1H30M0S`` and ``PT01H30M00S`` are equal; the text itself when it is no duration."""
+    m = _DURATION.fullmatch(text.strip())
+    if not m or text.strip() in ("P", "-P") or text.strip().endswith("T"):
+        return text
+    sign = -1 if m.group(1) else 1
+    y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups()[1:6])
+    sec = float(m.group(7).replace(",", ".")) if m.group(7) else 0.0
+    return sign * (y * 12 + mo), round(sign * (((d * 24 + h) * 60 + mi) * 60 + sec), 6)
+
+
+def _date_key(text: str):
+    """An office:date-value (xsd:date or xsd:dateTime, §19.369) as a value: fractional seconds and a
+    midnight time compared by value (``…T10:00:00.000`` = ``…T10:00:00``); the text when it is no date."""
+    m = _DATE.fullmatch(text.strip())
+    if not m:
+        return text
+    date, h, mi, sec, tz = m.groups()
+    seconds = round(float(sec.replace(",", ".")), 6) if sec else 0.0
+    if h is None or (int(h) == int(mi) == 0 and not seconds):
+        return date, tz
+    return date, int(h), int(mi), seconds, tz
 
 
 def _formula(text: str) -> tuple[str, str]:
