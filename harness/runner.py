@@ -235,11 +235,10 @@ def run(options: RunOptions, stream: TextIO = sys.stderr) -> int:
     if payload is not None and not interrupted:
         moves = []
         try:
-            failed = {t["id"] for t in targets if t.get("error")}  # said above; no second start attempt
-            moves, errors = moves_mod.run_phase([j.planned for j in jobs if j.planned.id not in failed], payload,
-                                                run_id, stream,
+            failed = {t["id"]: t["error"].splitlines()[0] for t in targets if t.get("error")}  # no second start
+            moves, errors = moves_mod.run_phase([j.planned for j in jobs], payload, run_id, stream,
                                                 workers=max(2, options.jobs or 8),
-                                                timeout=(5.0, options.request_timeout))
+                                                timeout=(5.0, options.request_timeout), failed=failed)
             harness_errors.extend(errors)
         except KeyboardInterrupt:
             interrupted = True

@@ -503,3 +503,20 @@ def test_clause_links():
     [(text, url)] = clause_links("ODF 1.3 Part 3 §19.1")
     assert url == "https://docs.oasis-open.org/office/OpenDocument/v1.3/os/part3-schema/OpenDocument-v1.3-os-part3-schema.html"
     assert clause_links("vendor notes §2") == [("vendor notes ", None), ("§2", None)]
+
+
+def test_a_new_loss_is_a_regression_whatever_the_totals_say():
+    """A move whose totals improved but that lost something it kept before has regressed (review of issue 6)."""
+    from harness.report.diff import classify_move
+
+    def move(intact: int, lost: int, losses: list[tuple[str, str]]) -> dict:
+        return {"kind": "documents", "source": "a", "destination": "b", "items": 3, "items_intact": intact,
+                "properties_total": 30, "properties_lost": lost,
+                "losses": [{"item": i, "property": p, "kind": "lost"} for i, p in losses]}
+
+    before = move(1, 5, [("x.odt", "comments"), ("y.odt", "tables")])
+    assert classify_move(before, move(2, 4, [("x.odt", "comments"), ("z.odt", "bookmarks")])) == "regressed"
+    assert classify_move(before, move(1, 5, [("y.odt", "tables"), ("x.odt", "notes")])) == "regressed"
+    assert classify_move(before, move(2, 3, [("x.odt", "comments")])) == "improved"
+    assert classify_move(before, dict(before)) is None
+    assert classify_move(before, {**before, "error": "b did not start: connection refused"}) == "regressed"

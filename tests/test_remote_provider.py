@@ -175,3 +175,23 @@ def test_a_deployment_that_does_not_answer_is_said_once_and_exits_2(tmp_path):
     report = load_json(out / "report.json")
     assert "does not answer" in report["targets"][0]["error"]
     assert len(report["results"]) > 100 and {r["status"] for r in report["results"]} <= {"ERROR", "PRECONDITION_FAILED"}
+
+
+def test_moves_of_a_target_that_did_not_start_are_reported_as_failed_moves(tmp_path, require):
+    """The moves phase neither starts a failed target again nor leaves its pairs out: each pair is a moves[]
+    entry with the reason, so the matrix and `overstap diff` show it (review of issue 6)."""
+    require("radicale")
+    targets_file = tmp_path / "dead.toml"
+    targets_file.write_text('[[targets]]\nid = "dead-cal"\nproduct = "radicale"\n'
+                            'endpoints = { caldav = "http://127.0.0.1:9/", carddav = "http://127.0.0.1:9/" }\n')
+    out = tmp_path / "out"
+    proc = overstap("run", "--targets-file", str(targets_file), "--target", "dead-cal", "--target", "radicale",
+                    "--suite", "caldav", "-k", "principal", "--moves", "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    report = load_json(out / "report.json")
+    validate(report)
+    pairs = {(m["kind"], m["source"], m["destination"]) for m in report["moves"]}
+    assert pairs == {(k, a, b) for k in ("calendar", "contacts") for a, b in (("dead-cal", "radicale"),
+                                                                              ("radicale", "dead-cal"))}
+    assert all("dead-cal did not start" in m["error"] and m["items_intact"] == 0 for m in report["moves"])
+    assert "moves: starting radicale" in proc.stderr  # dead-cal was not started a second time

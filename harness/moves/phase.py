@@ -80,24 +80,30 @@ def run_pairs(started: dict[str, Target], pairs: list[tuple[str, str, str]], pay
 
 
 def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: TextIO = sys.stderr,
-              workers: int = 8, timeout: tuple[float, float] = (5.0, 60.0)) -> tuple[list[dict], list[str]]:
+              workers: int = 8, timeout: tuple[float, float] = (5.0, 60.0),
+              failed: dict[str, str] | None = None) -> tuple[list[dict], list[str]]:
     """Start the targets the pairs need, run the moves, stop the targets.
+
+    ``failed`` maps the ids of targets that already failed to start in this run (checks phase) to why: they
+    are not started again; their pairs become moves[] entries with that ``error``, so a report (and
+    ``overstap diff``) shows a move that could not be made instead of silently leaving it out.
 
     Returns (moves[] entries, harness errors as text).
     """
+    failed = dict(failed or {})
     kinds = tuple(k for k in CAPABILITY if payload.items[k])
     usable = [(p.id, p.capabilities) for p in planned if not p.unavailable]
     pairs = plan_pairs(usable, kinds)
     if not pairs:
         return [], []
-    needed = sorted({t for _, a, b in pairs for t in (a, b)})
+    needed = sorted({t for _, a, b in pairs for t in (a, b)} - set(failed))
     pool = TargetPool([p for p in planned if p.id in needed])
     started: dict[str, Target] = {}
     errors: list[str] = []
     t0 = time.monotonic()
     print(f"moves: starting {', '.join(needed)}", file=stream, flush=True)
     try:
-        with ThreadPoolExecutor(max_workers=len(needed)) as starter:
+        with ThreadPoolExecutor(max_workers=max(1, len(needed))) as starter:
             futures = {starter.submit(pool.start, tid): tid for tid in needed}
             for future in as_completed(futures):
                 tid = futures[future]
@@ -106,6 +112,15 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
                 except Exception as exc:  # noqa: BLE001
                     errors.append(f"moves: {tid} did not start: {exc}")
         runnable = [(k, a, b) for k, a, b in pairs if a in started and b in started]
+        # a pair whose target did not start is a move that failed, kept in the report (and so in `overstap diff`)
+        failed_starts = {**{t: f"{t} did not start: {why}" for t, why in failed.items()},
+                         **{e.split(":", 1)[0].removeprefix("moves: ").removesuffix(" did not start"): e
+                            for e in errors}}
+        unmoved = [{"source": a, "destination": b, "kind": k, "items": len(payload.items[k]), "items_intact": 0,
+                    "properties_total": 0, "properties_lost": 0, "losses": [], "notes": [], "duration_s": 0.0,
+                    "item_verdicts": [],
+                    "error": "; ".join(failed_starts.get(t, f"{t} did not start") for t in (a, b) if t not in started)}
+                   for k, a, b in pairs if not (a in started and b in started)]
         print(f"moves: {len(runnable)} pairs; payload {len(payload.items['calendar'])} calendar, "
               f"{len(payload.items['contacts'])} contacts, {len(payload.items['files'])} files, "
               f"{len(payload.items['documents'])} documents items; "
@@ -118,7 +133,7 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
                   f"({m['duration_s']:.1f} s)", file=stream, flush=True)
 
         doc_stats: dict = {}
-        moves = run_pairs(started, runnable, payload, run_id, workers, timeout, say, doc_stats)
+        moves = run_pairs(started, runnable, payload, run_id, workers, timeout, say, doc_stats) + unmoved
         if doc_stats:
             print(f"moves: documents: {doc_stats['conversions_a'] + doc_stats['conversions_b']} conversions "
                   f"({doc_stats['conversions_a']} through a source, {doc_stats['conversions_b']} through a "

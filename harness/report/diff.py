@@ -178,13 +178,18 @@ def classify_move(old: dict | None, new: dict | None) -> str | None:
     broke_old, broke_new = bool(old.get("error")), bool(new.get("error"))
     if broke_old != broke_new:
         return "regressed" if broke_new else "improved"
+    lost_old, lost_new = set(_loss_keys(old)), set(_loss_keys(new))
+    if lost_new - lost_old:  # something is lost now that was kept before: whatever the totals say
+        return "regressed"
     if old["items"] == new["items"] and old["properties_total"] == new["properties_total"]:
         if new["items_intact"] != old["items_intact"]:
             return "improved" if new["items_intact"] > old["items_intact"] else "regressed"
         if new["properties_lost"] != old["properties_lost"]:
             return "improved" if new["properties_lost"] < old["properties_lost"] else "regressed"
-        if _loss_keys(old) == _loss_keys(new) and old.get("error") == new.get("error"):
+        if lost_old == lost_new and old.get("error") == new.get("error"):
             return None
+    if lost_old - lost_new and new["items_intact"] >= old["items_intact"]:
+        return "improved"
     return "changed"
 
 
