@@ -105,7 +105,7 @@ def _judge(originals: _Originals, item: Item, data: bytes) -> dict:
             if d.kind in ("lost", "changed")}
 
 
-def _convert(job: _Job, data: bytes, originals: _Originals) -> _Done:
+def _convert(job: _Job, data: bytes, originals: _Originals, lost_at_a: frozenset = frozenset()) -> _Done:
     log = ToolLog()
     started = time.monotonic()
     try:
@@ -119,11 +119,12 @@ def _convert(job: _Job, data: bytes, originals: _Originals) -> _Done:
     if out is not None:
         try:
             done.losses = _judge(originals, job.item, out)
-            if job.source is not None and done.losses and not job.item.assertions:
+            again = lost_at_a & set(done.losses)
+            if again and not job.item.assertions:
                 # a property A already changed may be changed again by B: B's own difference, A's output vs
-                # B's, is B's evidence (only for the properties lost against the original)
+                # B's, is B's evidence
                 done.further = {d.property: d for d in compare_properties(document_properties(data), out)
-                                if d.kind in ("lost", "changed") and d.property in done.losses}
+                                if d.kind in ("lost", "changed") and d.property in again}
         except Exception as exc:  # noqa: BLE001 - judging never raises on bad input; this is a harness bug
             done.error = f"judging the output failed: {type(exc).__name__}: {exc}"
     done.elapsed = time.monotonic() - started
@@ -307,8 +308,10 @@ def run_documents(started: dict[str, Target], pairs: list[tuple[str, str]], item
                     continue
                 pending.remove(job)
                 busy[job.target.id] += 1
-                data = first[(job.source.id, job.item.name)].data if job.source else job.item.data
-                running[pool.submit(_convert, job, data, originals)] = job
+                prior = first[(job.source.id, job.item.name)] if job.source else None
+                data = prior.data if prior else job.item.data
+                lost_at_a = frozenset(prior.losses) if prior else frozenset()
+                running[pool.submit(_convert, job, data, originals, lost_at_a)] = job
             if not running:
                 break
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
