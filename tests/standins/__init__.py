@@ -181,3 +181,18 @@ def serve_wsgi(app, port: int) -> None:
     stop.wait()
     server.stop()
     thread.join(10)
+
+
+def dav_main(prog: str, build, default_user: str) -> None:
+    """Command line of a DAV stand-in: ``--port --dir --access-log [--user]``, the password from
+    ``STANDIN_PASSWORD``; serves ``build(dir, user, password)`` with every request logged."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--access-log", required=True)
+    parser.add_argument("--user", default=default_user)
+    args = parser.parse_args()
+    app = build(Path(args.dir), args.user, os.environ["STANDIN_PASSWORD"])
+    serve_wsgi(logged(app, AccessLog(args.access_log)), args.port)

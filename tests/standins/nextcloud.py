@@ -19,12 +19,10 @@ Usage: ``python -m standins.nextcloud --port P --dir D --access-log F [--user al
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 from pathlib import Path
 
-from standins import AccessLog, logged, mounted, radicale_app, serve_wsgi, text_response
+from standins import dav_main, mounted, radicale_app, text_response
 
 DAV = "/remote.php/dav"
 
@@ -76,15 +74,7 @@ def build(folder: Path, user: str, password: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="standins.nextcloud")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dir", required=True)
-    parser.add_argument("--access-log", required=True)
-    parser.add_argument("--user", default="alice")
-    args = parser.parse_args()
-    app = build(Path(args.dir), args.user, os.environ["STANDIN_PASSWORD"])
-    serve_wsgi(logged(app, AccessLog(args.access_log)), args.port)
-
+    dav_main("standins.nextcloud", build, "alice")
 
 if __name__ == "__main__":
     main()

@@ -14,11 +14,9 @@ password in ``STANDIN_PASSWORD``.
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
-from standins import AccessLog, logged, mounted, radicale_app, serve_wsgi, text_response
+from standins import dav_main, mounted, radicale_app, text_response
 
 
 def build(folder: Path, user: str, password: str):
@@ -42,15 +40,7 @@ def build(folder: Path, user: str, password: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="standins.openxchange")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--dir", required=True)
-    parser.add_argument("--access-log", required=True)
-    parser.add_argument("--user", default="alice@example.org")
-    args = parser.parse_args()
-    app = build(Path(args.dir), args.user, os.environ["STANDIN_PASSWORD"])
-    serve_wsgi(logged(app, AccessLog(args.access_log)), args.port)
-
+    dav_main("standins.openxchange", build, "alice@example.org")
 
 if __name__ == "__main__":
     main()
