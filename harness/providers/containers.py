@@ -35,12 +35,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-import requests
 
 from harness.catalog import Product, ProductUnavailable
 from harness.catalog._serve import ANNOUNCE
 from harness.catalog.base import account
+from harness.providers.local import TargetStartError, wait_answering
 from harness.target import Target
+
+__all__ = ["ContainerTarget", "EngineUnavailable", "TargetStartError", "engine", "image_problem", "image_tag",
+           "sweep", "unavailable"]
 
 CONTAINER_PORT = 8080
 #: announcement and readiness together, in seconds; below the plugin's start allowance (90 s), so that a
@@ -64,10 +67,6 @@ USUAL_SOCKETS = (
 
 class EngineUnavailable(RuntimeError):
     """No Docker Engine API answers; the message says how to start one."""
-
-
-class TargetStartError(RuntimeError):
-    """A container did not come up; the message carries the end of its log."""
 
 
 def image_tag(product: Product) -> str:
@@ -290,9 +289,6 @@ class ContainerTarget:
                                    f"{exc.explanation or exc}") from None
 
     def _start(self) -> Target:
-        if self.entry is None and not self.product.image:
-            raise ProductUnavailable(f"{self.product.name} has no reference image; products with one: "
-                                     "see `overstap images list`")
         self.client = engine()
         sweep(self.client)
         if self.entry is not None:
@@ -325,8 +321,6 @@ class ContainerTarget:
     def _start_declared(self) -> Target:
         import docker
 
-        from harness.target import Credentials
-
         e = self.entry
         missing = e.missing_env()
         if missing:
@@ -341,11 +335,9 @@ class ContainerTarget:
                 raise ProductUnavailable(f"target {e.id}: image {e.image} is not here and cannot be pulled "
                                          f"({exc.explanation or exc}); is a registry reachable?") from None
         environment = {**e.environment, **{k: os.environ[v] for k, v in e.environment_env.items()}}
-        credentials = None
-        if e.username_env or e.password_env:
-            credentials = Credentials(os.environ.get(e.username_env or "", ""), os.environ.get(e.password_env or "", ""))
+        credentials = e.credentials()
         secrets_given = [os.environ[v] for v in e.environment_env.values()]
-        if credentials and credentials.password:
+        if credentials:
             secrets_given.append(credentials.password)
         self.secrets.extend(s for s in secrets_given if s)
         deadline = time.monotonic() + self.timeout_s
@@ -357,7 +349,7 @@ class ContainerTarget:
             id=self.target_id, product=self.product.name,
             version=e.version or self.product.remote_version(server), provider="container",
             capabilities=e.capabilities, endpoints=endpoints, credentials=credentials,
-            secrets=[s for s in secrets_given if s],
+            secrets=list(self.secrets),
         )
         return self.target
 
@@ -416,23 +408,16 @@ class ContainerTarget:
 
     def _wait_ready(self, url: str, credentials, deadline: float) -> str | None:
         """Wait until ``url`` answers below 500; returns the answer's Server header."""
-        auth = (credentials.username, credentials.password) if credentials else None
-        delay = 0.05
-        with requests.Session() as session:
-            while True:
-                try:
-                    response = session.get(url, auth=auth, timeout=2, allow_redirects=False)
-                    if response.status_code < 500:
-                        return response.headers.get("Server")
-                except requests.RequestException:
-                    pass
-                self.container.reload()
-                if self.container.status in ("exited", "dead"):
-                    raise self._fail(f"exited before it answered {url}")
-                if time.monotonic() > deadline:
-                    raise self._fail(f"did not answer {url} within {self.timeout_s:.0f} s of its start")
-                time.sleep(delay)
-                delay = min(delay * 1.5, 0.5)
+        def check_alive() -> None:
+            self.container.reload()
+            if self.container.status in ("exited", "dead"):
+                raise self._fail(f"exited before it answered {url}")
+
+        try:
+            return wait_answering(url, (credentials.username, credentials.password) if credentials else None,
+                                  deadline, check_alive)
+        except TimeoutError:
+            raise self._fail(f"did not answer {url} within {self.timeout_s:.0f} s of its start") from None
 
     def log_tail(self, limit: int = 4000) -> str:
         """The end of the container's log (standard output and error), for evidence ("" when there is none)."""

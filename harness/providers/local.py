@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import requests
 
@@ -32,7 +33,40 @@ PORT_ATTEMPTS = 3
 
 
 class TargetStartError(RuntimeError):
-    """A local target did not come up; the message carries the end of its log."""
+    """A target did not come up (local process, container or remote deployment); the message says why and,
+    where there is one, carries the end of its log."""
+
+
+def wait_answering(url: str, auth: tuple[str, str] | None, deadline: float, check_alive: Callable[[], None],
+                   ready: Callable[[], bool] | None = None) -> str | None:
+    """Poll until ``url`` answers a GET with any status below 500 (or, when given, until ``ready()`` is true),
+    with a growing pause (20 ms to 250 ms). ``check_alive`` is called before each try and raises the caller's
+    own error when the process or container has ended.
+
+    Returns:
+        the answer's ``Server`` header (None when ``ready`` decided).
+
+    Raises:
+        TimeoutError: ``deadline`` (a ``time.monotonic()`` value) passed first.
+    """
+    delay = 0.02
+    with requests.Session() as session:
+        while True:
+            check_alive()
+            if ready is not None:
+                if ready():
+                    return None
+            else:
+                try:
+                    response = session.get(url, auth=auth, timeout=2, allow_redirects=False)
+                    if response.status_code < 500:
+                        return response.headers.get("Server")
+                except requests.RequestException:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
 
 
 def free_port() -> int:
@@ -116,7 +150,6 @@ class LocalTarget:
                 start_new_session=True,  # a Ctrl-C in the terminal reaches the harness, which stops us in order
             )
         self._wait_ready(spec.probe_url, spec.credentials, spec.ready)
-        secrets = [spec.credentials.password] if spec.credentials else []
         self.target = Target(
             id=self.target_id,
             product=self.product.name,
@@ -126,38 +159,27 @@ class LocalTarget:
             endpoints=dict(spec.endpoints),
             credentials=spec.credentials,
             log_path=str(self.log_path),
-            secrets=secrets,
+            secrets=list(self.secrets),
         )
         return self.target
 
     def _wait_ready(self, url: str, credentials, ready=None) -> None:
         auth = (credentials.username, credentials.password) if credentials else None
-        deadline = time.monotonic() + self.timeout_s
-        delay = 0.02
-        with requests.Session() as session:
-            while True:
-                if self.guard.poll() is not None:
-                    raise TargetStartError(
-                        f"{self.product.name} exited with status {self.guard.returncode} before it answered "
-                        f"{url}; its log ends with:\n{_tail(self.log_path)}"
-                    )
-                if ready is not None:
-                    if ready():
-                        return
-                else:
-                    try:
-                        response = session.get(url, auth=auth, timeout=2, allow_redirects=False)
-                        if response.status_code < 500:
-                            return
-                    except requests.RequestException:
-                        pass
-                if time.monotonic() > deadline:
-                    raise TargetStartError(
-                        f"{self.product.name} did not answer {url} within {self.timeout_s:.0f} s; "
-                        f"its log ends with:\n{_tail(self.log_path)}"
-                    )
-                time.sleep(delay)
-                delay = min(delay * 1.5, 0.25)
+
+        def check_alive() -> None:
+            if self.guard.poll() is not None:
+                raise TargetStartError(
+                    f"{self.product.name} exited with status {self.guard.returncode} before it answered "
+                    f"{url}; its log ends with:\n{_tail(self.log_path)}"
+                )
+
+        try:
+            wait_answering(url, auth, time.monotonic() + self.timeout_s, check_alive, ready)
+        except TimeoutError:
+            raise TargetStartError(
+                f"{self.product.name} did not answer {url} within {self.timeout_s:.0f} s; "
+                f"its log ends with:\n{_tail(self.log_path)}"
+            ) from None
 
     def log_tail(self, limit: int = 4000) -> str:
         """The end of the server's log, for evidence ("" when there is none)."""

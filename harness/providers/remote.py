@@ -69,6 +69,13 @@ class RemoteEntry:
     environment: dict[str, str] = field(default_factory=dict)
     environment_env: dict[str, str] = field(default_factory=dict)
 
+    def credentials(self) -> Credentials | None:
+        """The account named by ``username_env`` / ``password_env`` (an unset one reads as ""), or None when the
+        entry names neither. Check :meth:`missing_env` first to tell the user what to set."""
+        if not self.username_env and not self.password_env:
+            return None
+        return Credentials(os.environ.get(self.username_env or "", ""), os.environ.get(self.password_env or "", ""))
+
     def missing_env(self) -> list[str]:
         """Names of the environment variables this entry names (credentials, container environment) that are not set."""
         names = [self.username_env, self.password_env, *self.environment_env.values()]
@@ -225,9 +232,7 @@ class RemoteTarget:
         if missing:
             raise TargetsFileError(f"target {e.id}: set the environment variable(s) {', '.join(missing)} "
                                    f"(named in {e.source})")
-        username = os.environ[e.username_env] if e.username_env else ""
-        password = os.environ[e.password_env] if e.password_env else ""
-        return Credentials(username, password)
+        return e.credentials()
 
     def start(self) -> Target:
         from harness.providers.local import TargetStartError
