@@ -111,15 +111,14 @@ def run_phase(planned: list[Planned], payload: Payload, run_id: str, stream: Tex
                     started[tid] = future.result()
                 except Exception as exc:  # noqa: BLE001
                     errors.append(f"moves: {tid} did not start: {exc}")
+                    failed[tid] = str(exc)
         runnable = [(k, a, b) for k, a, b in pairs if a in started and b in started]
         # a pair whose target did not start is a move that failed, kept in the report (and so in `overstap diff`)
-        failed_starts = {**{t: f"{t} did not start: {why}" for t, why in failed.items()},
-                         **{e.split(":", 1)[0].removeprefix("moves: ").removesuffix(" did not start"): e
-                            for e in errors}}
         unmoved = [{"source": a, "destination": b, "kind": k, "items": len(payload.items[k]), "items_intact": 0,
                     "properties_total": 0, "properties_lost": 0, "losses": [], "notes": [], "duration_s": 0.0,
                     "item_verdicts": [],
-                    "error": "; ".join(failed_starts.get(t, f"{t} did not start") for t in (a, b) if t not in started)}
+                    "error": "; ".join(f"{t} did not start: {failed.get(t, 'no reason given')}"
+                                       for t in (a, b) if t not in started)}
                    for k, a, b in pairs if not (a in started and b in started)]
         print(f"moves: {len(runnable)} pairs; payload {len(payload.items['calendar'])} calendar, "
               f"{len(payload.items['contacts'])} contacts, {len(payload.items['files'])} files, "
